@@ -1,0 +1,539 @@
+/* ----------------------------------------------------------------------
+   pair_style mlip: runs a TorchScript model that follows the mlip-lammps model contract
+   (docs/model-contract.md).
+
+   The model is strictly local (energy of atom i depends on atoms within the cutoff of i), so
+   each rank evaluates it on its local atoms with a FULL neighbour list that includes ghost
+   neighbours. The model returns per-atom energies and dE/d(edge vector); forces on ghost atoms
+   are folded back to their owners by LAMMPS reverse communication (newton_pair on).
+------------------------------------------------------------------------- */
+
+#include "pair_mlip.h"
+
+#include "atom.h"
+#include "comm.h"
+#include "error.h"
+#include "force.h"
+#include "json.h"
+#include "memory.h"
+#include "neigh_list.h"
+#include "neighbor.h"
+#include "platform.h"
+#include "update.h"
+#include "utils.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+using namespace LAMMPS_NS;
+
+static constexpr int SUPPORTED_CONTRACT_VERSION = 1;
+static constexpr const char *METADATA_FILE = "metadata.json";
+
+// torch state, kept out of pair_mlip.h so that header compiles without torch
+struct PairMLIP::Model {
+  torch::jit::Module module;
+  torch::Device device{torch::kCPU};
+  torch::ScalarType dtype{torch::kFloat64};
+  std::vector<torch::jit::IValue> inputs;
+};
+
+// c10::Error messages can span many lines (TorchScript call stacks); the first line says what
+// went wrong, which is what belongs in a LAMMPS error message
+static std::string first_line(const std::string &msg)
+{
+  return msg.substr(0, msg.find('\n'));
+}
+
+// tensor shape as "[a, b]" for error messages
+static std::string shape_str(const torch::Tensor &t)
+{
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); d++) s += (d ? ", " : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+/* ---------------------------------------------------------------------- */
+
+PairMLIP::PairMLIP(LAMMPS *lmp) : Pair(lmp), cutoff(0.0), cutoff_sq(0.0), nthreads(1)
+{
+  single_enable = 0;              // no single(): energy is many-body
+  restartinfo = 0;                // the model file is not stored in restart files
+  one_coeff = 1;                  // only "pair_coeff * * El1 ... ElN"
+  manybody_flag = 1;
+  no_virial_fdotr_compute = 1;    // virial is summed explicitly over edges in compute()
+  // per-atom virial splits each edge term half/half; that is not the centroid form
+  centroidstressflag = CENTROID_NOTAVAIL;
+}
+
+/* ---------------------------------------------------------------------- */
+
+PairMLIP::~PairMLIP()
+{
+  if (copymode) return;
+  if (allocated) {
+    memory->destroy(setflag);
+    memory->destroy(cutsq);
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMLIP::allocate()
+{
+  allocated = 1;
+  const int n = atom->ntypes;
+  memory->create(setflag, n + 1, n + 1, "pair:setflag");
+  for (int i = 1; i <= n; i++)
+    for (int j = i; j <= n; j++) setflag[i][j] = 0;
+  memory->create(cutsq, n + 1, n + 1, "pair:cutsq");
+  type2species.assign(n + 1, -1);
+}
+
+/* ----------------------------------------------------------------------
+   pair_style mlip MODEL.pt [device cpu|cuda|auto] [threads N]
+------------------------------------------------------------------------- */
+
+void PairMLIP::settings(int narg, char **arg)
+{
+  if (narg < 1) utils::missing_cmd_args(FLERR, "pair_style mlip", error);
+
+  model_path = arg[0];
+  std::string device_request = "auto";
+
+  // default: OMP_NUM_THREADS if set, else 1, so that MPI ranks sharing a node do not
+  // oversubscribe its cores (torch would otherwise use all cores in every rank)
+  nthreads = 1;
+  const char *omp_env = std::getenv("OMP_NUM_THREADS");
+  if (omp_env) {
+    const long n = std::strtol(omp_env, nullptr, 10);
+    if (n > 0) nthreads = static_cast<int>(n);
+  }
+
+  int iarg = 1;
+  while (iarg < narg) {
+    if (strcmp(arg[iarg], "device") == 0) {
+      if (iarg + 2 > narg) utils::missing_cmd_args(FLERR, "pair_style mlip device", error);
+      device_request = arg[iarg + 1];
+      if (device_request != "cpu" && device_request != "cuda" && device_request != "auto")
+        error->all(FLERR, "Illegal pair_style mlip device '{}': expected cpu, cuda or auto",
+                   device_request);
+      iarg += 2;
+    } else if (strcmp(arg[iarg], "threads") == 0) {
+      if (iarg + 2 > narg) utils::missing_cmd_args(FLERR, "pair_style mlip threads", error);
+      nthreads = utils::inumeric(FLERR, arg[iarg + 1], false, lmp);
+      if (nthreads < 1)
+        error->all(FLERR, "Illegal pair_style mlip threads {}: must be at least 1", nthreads);
+      iarg += 2;
+    } else {
+      error->all(FLERR, "Unknown pair_style mlip keyword '{}': expected device or threads",
+                 arg[iarg]);
+    }
+  }
+
+  // intra-op threads of this rank; set here, once per pair_style command, never per step
+  at::set_num_threads(nthreads);
+
+  load_model(device_request);
+
+  // a (re)loaded model may have other species or cutoff: require a fresh pair_coeff
+  if (allocated) {
+    const int n = atom->ntypes;
+    for (int i = 1; i <= n; i++)
+      for (int j = i; j <= n; j++) setflag[i][j] = 0;
+    type2species.assign(n + 1, -1);
+  }
+}
+
+/* ----------------------------------------------------------------------
+   load the TorchScript file, check its metadata against the contract, pick the device
+------------------------------------------------------------------------- */
+
+void PairMLIP::load_model(const std::string &device_request)
+{
+  if (!platform::file_is_readable(model_path))
+    error->all(FLERR, "pair_style mlip: cannot open model file {}: {}", model_path,
+               utils::getsyserror());
+
+  auto m = std::make_unique<Model>();
+  torch::jit::ExtraFilesMap extra_files{{METADATA_FILE, ""}};
+  try {
+    // load on the CPU first: metadata decides dtype, and the device is chosen below
+    m->module = torch::jit::load(model_path, torch::Device(torch::kCPU), extra_files);
+  } catch (const c10::Error &e) {
+    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", model_path,
+               first_line(e.what_without_backtrace()));
+  } catch (const std::exception &e) {
+    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", model_path,
+               first_line(e.what()));
+  }
+
+  // ---- metadata.json ----
+
+  const std::string &meta_text = extra_files[METADATA_FILE];
+  if (meta_text.empty())
+    error->all(FLERR,
+               "pair_style mlip: model file {} has no {}; it was not exported by mlip-lammps",
+               model_path, METADATA_FILE);
+
+  json meta;
+  try {
+    meta = json::parse(meta_text);
+  } catch (const std::exception &e) {
+    error->all(FLERR, "pair_style mlip: cannot parse {} in model file {}: {}", METADATA_FILE,
+               model_path, e.what());
+  }
+  if (!meta.is_object())
+    error->all(FLERR, "pair_style mlip: {} in model file {} is not a JSON object", METADATA_FILE,
+               model_path);
+
+  auto require = [&](const char *key) -> const json & {
+    if (!meta.contains(key))
+      error->all(FLERR, "pair_style mlip: {} in model file {} lacks the key '{}'", METADATA_FILE,
+                 model_path, key);
+    return meta[key];
+  };
+  auto require_string = [&](const char *key) -> std::string {
+    const json &value = require(key);
+    if (!value.is_string())
+      error->all(FLERR, "pair_style mlip: metadata key '{}' in model file {} must be a string",
+                 key, model_path);
+    return value.get<std::string>();
+  };
+
+  // the version comes first: other keys may mean something else in other versions
+  const json &version = require("contract_version");
+  if (!version.is_number_integer())
+    error->all(FLERR, "pair_style mlip: metadata key 'contract_version' in {} must be an integer",
+               model_path);
+  if (version.get<int>() != SUPPORTED_CONTRACT_VERSION)
+    error->all(FLERR, "pair_style mlip: {} has model contract version {}, plugin supports {}",
+               model_path, version.get<int>(), SUPPORTED_CONTRACT_VERSION);
+
+  const std::string model_type = require_string("model_type");
+  if (model_type != "local")
+    error->all(FLERR,
+               "pair_style mlip: {} has model_type '{}', plugin supports only 'local' models",
+               model_path, model_type);
+
+  const std::string units = require_string("units");
+  if (units != "metal")
+    error->all(FLERR, "pair_style mlip: {} uses units '{}', plugin supports only 'metal'",
+               model_path, units);
+
+  const std::string dtype = require_string("dtype");
+  if (dtype == "float64")
+    m->dtype = torch::kFloat64;
+  else if (dtype == "float32")
+    m->dtype = torch::kFloat32;
+  else
+    error->all(FLERR, "pair_style mlip: {} has dtype '{}', expected float64 or float32",
+               model_path, dtype);
+
+  const json &cut = require("cutoff");
+  if (!cut.is_number() || !(cut.get<double>() > 0.0))
+    error->all(FLERR, "pair_style mlip: metadata key 'cutoff' in {} must be a positive number",
+               model_path);
+
+  const json &spec = require("species");
+  if (!spec.is_array() || spec.empty())
+    error->all(FLERR, "pair_style mlip: metadata key 'species' in {} must be a non-empty list",
+               model_path);
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const auto &s : spec) {
+    if (!s.is_string())
+      error->all(FLERR, "pair_style mlip: metadata 'species' in {} must hold element names",
+                 model_path);
+    names.push_back(s.get<std::string>());
+    if (!seen.insert(names.back()).second)
+      error->all(FLERR, "pair_style mlip: species '{}' appears twice in the metadata of {}",
+                 names.back(), model_path);
+  }
+
+  // ---- forward() signature: (center_species, edge_center, edge_neighbor_species, edge_vectors)
+
+  auto forward = m->module.find_method("forward");
+  if (!forward)
+    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: no forward()",
+               model_path);
+  const size_t nargs = forward->function().getSchema().arguments().size();
+  if (nargs != 5)    // self + 4 tensors
+    error->all(FLERR,
+               "pair_style mlip: {} is not a valid TorchScript mlip model: forward() takes {} "
+               "arguments, the model contract needs 4",
+               model_path, static_cast<int>(nargs) - 1);
+
+  // ---- device: one GPU per MPI rank, chosen by the rank's index on its node ----
+
+  const bool have_cuda = torch::cuda::is_available();
+  if (device_request == "cuda" && !have_cuda)
+    error->all(FLERR,
+               "pair_style mlip device cuda: CUDA is not available (PyTorch was built without "
+               "CUDA or no GPU is visible); use device cpu or auto");
+  if (device_request == "cuda" || (device_request == "auto" && have_cuda)) {
+    MPI_Comm node_comm;
+    MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, comm->me, MPI_INFO_NULL, &node_comm);
+    int node_rank = 0;
+    MPI_Comm_rank(node_comm, &node_rank);
+    MPI_Comm_free(&node_comm);
+    const int ngpu = static_cast<int>(torch::cuda::device_count());
+    m->device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(node_rank % ngpu));
+  }
+
+  try {
+    m->module.eval();
+    if (!m->device.is_cpu()) m->module.to(m->device);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style mlip: cannot move model {} to {}: {}", model_path,
+               m->device.str(), first_line(e.what()));
+  }
+  m->inputs.reserve(4);
+
+  model = std::move(m);
+  species = std::move(names);
+  cutoff = cut.get<double>();
+  cutoff_sq = cutoff * cutoff;
+
+  if (comm->me == 0) {
+    std::string arch = "unknown";
+    if (meta.contains("architecture") && meta["architecture"].is_string())
+      arch = meta["architecture"].get<std::string>();
+    utils::logmesg(lmp,
+                   "pair_style mlip: loaded {} (architecture {}, species {}, cutoff {} A, {}) "
+                   "on {} with {} torch thread(s) per MPI rank\n",
+                   model_path, arch, utils::join_words(species, " "), cutoff, dtype,
+                   model->device.str(), nthreads);
+  }
+}
+
+/* ----------------------------------------------------------------------
+   pair_coeff * * El1 El2 ... ElN   (one element or NULL per atom type)
+------------------------------------------------------------------------- */
+
+void PairMLIP::coeff(int narg, char **arg)
+{
+  if (!allocated) allocate();
+
+  const int ntypes = atom->ntypes;
+  if (narg != 2 + ntypes)
+    error->all(FLERR,
+               "Incorrect number of args for pair_coeff mlip: expected * * followed by {} "
+               "element name(s), one per atom type, got {}",
+               ntypes, narg - 2);
+  if (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
+    error->all(FLERR, "Pair_coeff mlip must be 'pair_coeff * * El1 ... El{}', got '{} {}'",
+               ntypes, arg[0], arg[1]);
+
+  // the model sees species indices only, so any type order gives the same physics
+  for (int t = 1; t <= ntypes; t++) {
+    const std::string name = arg[1 + t];
+    if (name == "NULL") {    // type left to another sub-style of pair hybrid
+      type2species[t] = -1;
+      continue;
+    }
+    int k = 0;
+    while (k < (int) species.size() && species[k] != name) k++;
+    if (k == (int) species.size())
+      error->all(FLERR,
+                 "Pair_coeff mlip: element '{}' (atom type {}) is not in the model's species: {}",
+                 name, t, utils::join_words(species, " "));
+    type2species[t] = k;
+  }
+
+  int count = 0;
+  for (int i = 1; i <= ntypes; i++)
+    for (int j = i; j <= ntypes; j++) {
+      setflag[i][j] = (type2species[i] >= 0 && type2species[j] >= 0) ? 1 : 0;
+      count += setflag[i][j];
+    }
+  if (count == 0) error->all(FLERR, "Pair_coeff mlip: all atom types are NULL");
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMLIP::init_style()
+{
+  // ghost atoms receive forces (F_j -= g); they must be summed back onto their owners
+  if (force->newton_pair == 0) error->all(FLERR, "Pair style mlip requires newton pair on");
+  if (strcmp(update->unit_style, "metal") != 0)
+    error->all(FLERR, "Pair style mlip requires units metal (the model uses eV and Angstrom), not {}",
+               update->unit_style);
+  if (!model) error->all(FLERR, "Pair style mlip: no model loaded");
+
+  // full list of local atoms; the model is local, so ghosts need no neighbours of their own
+  neighbor->add_request(this, NeighConst::REQ_FULL);
+}
+
+/* ---------------------------------------------------------------------- */
+
+double PairMLIP::init_one(int i, int j)
+{
+  if (setflag[i][j] == 0) error->all(FLERR, "All pair coeffs are not set");
+  return cutoff;
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMLIP::compute(int eflag, int vflag)
+{
+  ev_init(eflag, vflag);
+
+  double **x = atom->x;
+  double **f = atom->f;
+  const int *type = atom->type;
+  const int inum = list->inum;
+  const int *ilist = list->ilist;
+  const int *numneigh = list->numneigh;
+  int **firstneigh = list->firstneigh;
+
+  // ---- graph of this rank's local atoms: clear() keeps capacity, so no per-step allocation
+
+  center_atom.clear();
+  center_species.clear();
+  edge_center.clear();
+  edge_neighbor_species.clear();
+  edge_atom.clear();
+  edge_vectors.clear();
+
+  for (int ii = 0; ii < inum; ii++) {
+    const int i = ilist[ii];
+    const int si = type2species[type[i]];
+    if (si < 0) continue;    // NULL type (pair hybrid)
+    const int64_t c = static_cast<int64_t>(center_atom.size());
+    center_atom.push_back(i);
+    center_species.push_back(si);
+
+    const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
+    const int *jlist = firstneigh[i];
+    const int jnum = numneigh[i];
+    for (int jj = 0; jj < jnum; jj++) {
+      const int j = jlist[jj] & NEIGHMASK;
+      const int sj = type2species[type[j]];
+      if (sj < 0) continue;
+      const double dx = x[j][0] - xi;
+      const double dy = x[j][1] - yi;
+      const double dz = x[j][2] - zi;
+      // the list holds pairs up to cutoff + skin; pairs beyond the cutoff contribute zero
+      if (dx * dx + dy * dy + dz * dz >= cutoff_sq) continue;
+      edge_center.push_back(c);
+      edge_neighbor_species.push_back(sj);
+      edge_atom.push_back(j);
+      edge_vectors.push_back(dx);
+      edge_vectors.push_back(dy);
+      edge_vectors.push_back(dz);
+    }
+  }
+
+  const int64_t n = static_cast<int64_t>(center_atom.size());
+  const int64_t nedges = static_cast<int64_t>(edge_center.size());
+  if (n == 0) return;    // empty subdomain: nothing to evaluate
+
+  // ---- wrap the buffers as tensors (no copy on the CPU) and run the model.
+  // Only torch calls sit inside the try block: LAMMPS errors are exceptions in library mode
+  // and must not be caught here.
+
+  c10::IValue result;
+  std::string failure;
+  try {
+    const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+    torch::Tensor t_center_species = torch::from_blob(center_species.data(), {n}, i64);
+    torch::Tensor t_edge_center = torch::from_blob(edge_center.data(), {nedges}, i64);
+    torch::Tensor t_edge_species = torch::from_blob(edge_neighbor_species.data(), {nedges}, i64);
+    torch::Tensor t_edge_vectors;
+    if (model->dtype == torch::kFloat64) {
+      t_edge_vectors = torch::from_blob(edge_vectors.data(), {nedges, 3},
+                                        torch::TensorOptions().dtype(torch::kFloat64));
+    } else {
+      edge_vectors_f32.assign(edge_vectors.begin(), edge_vectors.end());
+      t_edge_vectors = torch::from_blob(edge_vectors_f32.data(), {nedges, 3},
+                                        torch::TensorOptions().dtype(torch::kFloat32));
+    }
+
+    auto &inputs = model->inputs;
+    inputs.clear();
+    inputs.emplace_back(t_center_species.to(model->device));
+    inputs.emplace_back(t_edge_center.to(model->device));
+    inputs.emplace_back(t_edge_species.to(model->device));
+    inputs.emplace_back(t_edge_vectors.to(model->device));
+    result = model->module.forward(inputs);
+    inputs.clear();    // drop references to the buffers
+  } catch (const c10::Error &e) {
+    failure = first_line(e.what_without_backtrace());
+  } catch (const std::exception &e) {
+    failure = first_line(e.what());
+  }
+  if (!failure.empty()) error->one(FLERR, "pair_style mlip: model evaluation failed: {}", failure);
+
+  if (!result.isTuple() || result.toTupleRef().elements().size() != 2 ||
+      !result.toTupleRef().elements()[0].isTensor() ||
+      !result.toTupleRef().elements()[1].isTensor())
+    error->one(FLERR, "pair_style mlip: model forward() must return (atom_energy, edge_grad)");
+
+  torch::NoGradGuard no_grad;
+  torch::Tensor energy = result.toTupleRef().elements()[0].toTensor();
+  torch::Tensor grad = result.toTupleRef().elements()[1].toTensor();
+  if (energy.dim() != 1 || energy.size(0) != n)
+    error->one(FLERR, "pair_style mlip: model returned atom_energy of shape {}, expected [{}]",
+               shape_str(energy), n);
+  if (grad.dim() != 2 || grad.size(0) != nedges || grad.size(1) != 3)
+    error->one(FLERR, "pair_style mlip: model returned edge_grad of shape {}, expected [{}, 3]",
+               shape_str(grad), nedges);
+  // accumulate in double whatever the model dtype (no copy for float64 on the CPU)
+  energy = energy.to(torch::kCPU, torch::kFloat64).contiguous();
+  grad = grad.to(torch::kCPU, torch::kFloat64).contiguous();
+
+  const double *e_atom = energy.data_ptr<double>();
+  const double *g = grad.data_ptr<double>();
+
+  // ---- a NaN or inf anywhere makes these sums non-finite: check before touching forces
+
+  double esum = 0.0, gsum = 0.0;
+  for (int64_t c = 0; c < n; c++) esum += e_atom[c];
+  for (int64_t k = 0; k < 3 * nedges; k++) gsum += g[k];
+  if (!std::isfinite(esum) || !std::isfinite(gsum))
+    error->one(FLERR,
+               "pair_style mlip: model returned non-finite energy or forces on rank {} "
+               "({} atoms, {} edges, step {}); atoms may be closer than the model can handle",
+               comm->me, n, nedges, update->ntimestep);
+
+  if (eflag_global) eng_vdwl += esum;
+  if (eflag_atom)
+    for (int64_t c = 0; c < n; c++) eatom[center_atom[c]] += e_atom[c];
+
+  // ---- forces F_i += g, F_j -= g and virial W -= r (x) g (LAMMPS order xx yy zz xy xz yz)
+
+  double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  for (int64_t e = 0; e < nedges; e++) {
+    const int i = center_atom[edge_center[e]];
+    const int j = edge_atom[e];
+    const double gx = g[3 * e], gy = g[3 * e + 1], gz = g[3 * e + 2];
+    f[i][0] += gx;
+    f[i][1] += gy;
+    f[i][2] += gz;
+    f[j][0] -= gx;
+    f[j][1] -= gy;
+    f[j][2] -= gz;
+
+    if (vflag_either) {
+      const double dx = edge_vectors[3 * e], dy = edge_vectors[3 * e + 1],
+                   dz = edge_vectors[3 * e + 2];
+      const double w[6] = {-dx * gx, -dy * gy, -dz * gz, -dx * gy, -dx * gz, -dy * gz};
+      if (vflag_global)
+        for (int k = 0; k < 6; k++) v[k] += w[k];
+      if (vflag_atom)
+        for (int k = 0; k < 6; k++) {
+          vatom[i][k] += 0.5 * w[k];
+          vatom[j][k] += 0.5 * w[k];
+        }
+    }
+  }
+  if (vflag_global)
+    for (int k = 0; k < 6; k++) virial[k] += v[k];
+}

@@ -1,0 +1,1 @@
+"""Command-line entry points: ``mlip-train`` and ``mlip``."""

@@ -1,0 +1,117 @@
+"""``mlip``: subcommands around exported models and LAMMPS.
+
+  mlip plugin-path            absolute path of the pair_style mlip plugin (.so)
+  mlip lmp [ARGS...]          run LAMMPS with the plugin auto-loaded (no `plugin load` needed)
+  mlip info MODEL             print a model's metadata
+  mlip eval MODEL DATA        errors of a model on labelled data
+  mlip export CKPT -o OUT     export the best model of a training checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _plugin_path(args) -> int:
+    from mlip_lammps.lammps import PluginNotFound, plugin_path
+
+    try:
+        print(plugin_path())
+    except PluginNotFound as exc:
+        print(f"mlip: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _lmp(args) -> int:
+    from mlip_lammps.lammps import lammps_environment, lmp_executable
+
+    exe = lmp_executable()
+    os.execve(exe, [exe, *args.lmp_args], lammps_environment())
+    return 0  # not reached
+
+
+def _info(args) -> int:
+    from mlip_lammps.contract import load_model
+
+    _, meta = load_model(args.model)
+    print(meta.to_json())
+    return 0
+
+
+def _eval(args) -> int:
+    from mlip_lammps.contract import load_model
+    from mlip_lammps.data.dataset import graphs_from_atoms, read_structures
+    from mlip_lammps.training.metrics import predictions, summarize
+
+    model, meta = load_model(args.model)
+    model.eval()
+    graphs = graphs_from_atoms(read_structures(args.data), meta.species, meta.cutoff, source=args.data)
+    result = summarize(predictions(model, graphs), meta.species)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.model} on {args.data}: {result['n_frames']} frames")
+    header = f"{'config_type':24s} {'frames':>6s} {'E RMSE':>10s} {'F RMSE':>10s} {'S RMSE':>9s}"
+    print(header + "\n" + f"{'':24s} {'':6s} {'meV/atom':>10s} {'meV/Å':>10s} {'GPa':>9s}")
+    rows = [("ALL", result)] + list(result["by_config_type"].items())
+    for name, r in rows:
+        print(f"{name:24s} {r['n_frames']:6d} {r['energy_rmse_meV_per_atom']:10.3f} {r['forces_rmse_meV_per_A']:10.2f} {r['stress_rmse_GPa']:9.4f}")
+    for el, v in result.get("forces_rmse_meV_per_A_by_element", {}).items():
+        print(f"forces RMSE {el}: {v:.2f} meV/Å")
+    return 0
+
+
+def _export(args) -> int:
+    import torch
+
+    from mlip_lammps.export import export_model
+    from mlip_lammps.models import build_model
+
+    ck = torch.load(args.checkpoint, weights_only=False)
+    cfg = ck["config"]["model"]
+    hyper = {k: v for k, v in cfg.items() if k != "architecture"}
+    model = build_model(cfg["architecture"], len(ck["species"]), hyper)
+    model.load_state_dict(ck["best_model"])
+    meta = export_model(model, args.output, ck["species"], cfg["architecture"], hyper, {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
+    print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="mlip", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("plugin-path", help="print the plugin's absolute path")
+    p.set_defaults(func=_plugin_path)
+    p = sub.add_parser("lmp", help="run LAMMPS with the plugin auto-loaded", add_help=False)
+    p.add_argument("lmp_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_lmp)
+    p = sub.add_parser("info", help="print model metadata")
+    p.add_argument("model")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("eval", help="evaluate a model on labelled data")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_eval)
+    p = sub.add_parser("export", help="export a checkpoint's best model")
+    p.add_argument("checkpoint")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.set_defaults(func=_export)
+    args = ap.parse_args(argv)
+    from mlip_lammps.contract import ModelContractError
+    from mlip_lammps.data.dataset import DataError
+
+    try:
+        return args.func(args)
+    except (ModelContractError, DataError, FileNotFoundError) as exc:
+        print(f"mlip {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

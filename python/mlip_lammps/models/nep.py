@@ -1,0 +1,184 @@
+"""NEP-style local many-body potential (Fan et al., PRB 104, 104309 (2021)), strictly local.
+
+Per atom i (species s_i), with neighbours j inside the cutoff:
+
+* radial basis f_k(r) = ½ (T_k(x) + 1) f_c(r), x = 2 (r/r_c − 1)² − 1, T_k Chebyshev polynomials and
+  f_c(r) = ½ (1 + cos(π r / r_c)) (smooth, zero with zero slope at r_c);
+* radial functions g_n(r) = Σ_k c[s_i, s_j, n, k] f_k(r) (species-pair dependent);
+* two-body descriptors q_n = Σ_j g_n(r_ij);
+* three-body descriptors q_nl = 4π/(2l+1) Σ_m (Σ_j g'_n(r_ij) Y_lm(r̂_ij))² = Σ_jk g'_n g'_n P_l(cos θ_jk),
+  l = 1..l_max, with their own (usually shorter) angular cutoff;
+* E_i = scale · MLP_{s_i}((q − μ)/σ) + e0[s_i].
+
+Forces and virials come from autograd of the total energy with respect to the edge vectors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Tuple
+
+import torch
+from torch import nn
+
+from mlip_lammps.models.spherical import real_spherical_harmonics
+
+
+def chebyshev_basis(r: torch.Tensor, cutoff: float, n_basis: int) -> torch.Tensor:
+    """(E,) distances → (E, n_basis) NEP radial basis, exactly zero for r ≥ cutoff."""
+    inside = r < cutoff
+    rs = torch.where(inside, r, torch.zeros_like(r))
+    fc = torch.where(inside, 0.5 * (1.0 + torch.cos(math.pi * rs / cutoff)), torch.zeros_like(r))
+    t = rs / cutoff - 1.0
+    x = 2.0 * t * t - 1.0
+    polys = [torch.ones_like(x), x]
+    for _ in range(2, n_basis):
+        polys.append(2.0 * x * polys[-1] - polys[-2])
+    T = torch.stack(polys[:n_basis], dim=1)
+    return 0.5 * (T + 1.0) * fc.unsqueeze(1)
+
+
+class SpeciesMLP(nn.Module):
+    """One small MLP per species (tanh hidden layers, linear output)."""
+
+    def __init__(self, n_species: int, n_in: int, hidden: List[int]):
+        super().__init__()
+        nets = []
+        for _ in range(n_species):
+            layers: List[nn.Module] = []
+            width = n_in
+            for h in hidden:
+                layers += [nn.Linear(width, h), nn.Tanh()]
+                width = h
+            layers.append(nn.Linear(width, 1))
+            nets.append(nn.Sequential(*layers))
+        self.nets = nn.ModuleList(nets)
+
+    def forward(self, x: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        if len(self.nets) == 1:
+            for net in self.nets:
+                return net(x).squeeze(1)
+        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        for s, net in enumerate(self.nets):
+            idx = torch.nonzero(species == s).squeeze(1)
+            if idx.numel() > 0:
+                out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
+        return out
+
+
+class NEPModel(nn.Module):
+    """NEP-style potential obeying the model contract (docs/model-contract.md)."""
+
+    def __init__(
+        self,
+        n_species: int,
+        cutoff: float = 5.5,
+        cutoff_angular: float = 5.0,
+        n_basis_radial: int = 8,
+        n_basis_angular: int = 8,
+        n_radial: int = 8,
+        n_angular: int = 6,
+        l_max: int = 4,
+        hidden: List[int] = [64, 64],
+    ):
+        super().__init__()
+        if not 1 <= l_max <= 4:
+            raise ValueError(f"l_max must be 1..4, got {l_max}")
+        if cutoff_angular > cutoff:
+            raise ValueError(f"cutoff_angular {cutoff_angular} exceeds cutoff {cutoff}")
+        self.n_species = n_species
+        self.cutoff = float(cutoff)
+        self.cutoff_angular = float(cutoff_angular)
+        self.n_basis_radial = n_basis_radial
+        self.n_basis_angular = n_basis_angular
+        self.n_radial = n_radial
+        self.n_angular = n_angular
+        self.l_max = l_max
+        self.n_descriptors = n_radial + n_angular * l_max
+        # 4π/(2l+1) per Y_lm column, so q_nl equals the Legendre-sum form.
+        lm_l = [l for l in range(1, l_max + 1) for _ in range(2 * l + 1)]
+        self.register_buffer("lm_weight", torch.tensor([4 * math.pi / (2 * l + 1) for l in lm_l]))
+        self.register_buffer("lm_to_l", torch.tensor([l - 1 for l in lm_l], dtype=torch.long))
+        scale_r = 1.0 / math.sqrt(n_basis_radial)
+        scale_a = 1.0 / math.sqrt(n_basis_angular)
+        self.c_radial = nn.Parameter(torch.randn(n_species, n_species, n_radial, n_basis_radial) * scale_r)
+        self.c_angular = nn.Parameter(torch.randn(n_species, n_species, n_angular, n_basis_angular) * scale_a)
+        self.register_buffer("descriptor_mean", torch.zeros(self.n_descriptors))
+        self.register_buffer("descriptor_std", torch.ones(self.n_descriptors))
+        self.register_buffer("energy_scale", torch.ones(()))
+        self.register_buffer("species_energy", torch.zeros(n_species))
+        self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden)
+
+    def descriptors(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> torch.Tensor:
+        """Raw (unnormalised) descriptors, (n, n_descriptors)."""
+        n = center_species.shape[0]
+        r = torch.linalg.vector_norm(edge_vectors, dim=1)
+        pair = center_species.index_select(0, edge_center) * self.n_species + edge_neighbor_species
+        c_rad = self.c_radial.reshape(-1, self.n_radial, self.n_basis_radial)
+        c_ang = self.c_angular.reshape(-1, self.n_angular, self.n_basis_angular)
+
+        f_rad = chebyshev_basis(r, self.cutoff, self.n_basis_radial)
+        g_rad = self._mix(f_rad, pair, c_rad)
+        q_rad = torch.zeros((n, self.n_radial), dtype=r.dtype, device=r.device).index_add(0, edge_center, g_rad)
+
+        # Only edges inside the angular cutoff enter the three-body sum.
+        ang = torch.nonzero(r < self.cutoff_angular).squeeze(1)
+        r_a = r.index_select(0, ang)
+        u = edge_vectors.index_select(0, ang) / r_a.unsqueeze(1)
+        f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular)
+        g_ang = self._mix(f_ang, pair.index_select(0, ang), c_ang)
+        ylm = real_spherical_harmonics(u, self.l_max)
+        n_lm = ylm.shape[1]
+        A = torch.zeros((n, self.n_angular, n_lm), dtype=r.dtype, device=r.device)
+        A = A.index_add(0, edge_center.index_select(0, ang), g_ang.unsqueeze(2) * ylm.unsqueeze(1))
+        A2 = A * A * self.lm_weight.to(r.dtype)
+        q_ang = torch.zeros((n, self.n_angular, self.l_max), dtype=r.dtype, device=r.device)
+        q_ang = q_ang.index_add(2, self.lm_to_l, A2).reshape(n, self.n_angular * self.l_max)
+        return torch.cat([q_rad, q_ang], dim=1)
+
+    def _mix(self, f: torch.Tensor, pair: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        if c.shape[0] == 1:
+            return f @ c[0].t()
+        return torch.bmm(c.index_select(0, pair), f.unsqueeze(2)).squeeze(2)
+
+    def atom_energies(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> torch.Tensor:
+        q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        x = (q - self.descriptor_mean) / self.descriptor_std
+        return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
+
+    def forward(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Contract entry point: per-atom energies (eV) and dE/d edge_vectors (eV/Å).
+
+        In training mode the gradient keeps its graph so force losses can be backpropagated.
+        """
+        create_graph = self.training
+        if not edge_vectors.requires_grad:
+            edge_vectors = edge_vectors.requires_grad_(True)
+        energy = self.atom_energies(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        g = torch.zeros_like(edge_vectors)
+        if energy.requires_grad:  # False only for an empty input (no atoms)
+            grads = torch.autograd.grad([energy.sum()], [edge_vectors], create_graph=create_graph, allow_unused=True)
+            grad = grads[0]
+            if grad is not None:
+                g = grad
+        if not create_graph:
+            energy = energy.detach()
+        return energy, g

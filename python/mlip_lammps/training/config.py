@@ -1,0 +1,113 @@
+"""Training configuration: one YAML file validated by pydantic (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    train: Path = Field(description="labelled structures (any ASE-readable file)")
+    valid: Optional[Path] = Field(None, description="validation file; else a random split of train")
+    valid_fraction: float = Field(0.1, gt=0.0, lt=1.0)
+    test: Optional[Path] = Field(None, description="evaluated once at the end")
+    species: Optional[list[str]] = Field(None, description="model species; default: those in train")
+
+
+class ModelConfig(_Strict):
+    architecture: Literal["nep"] = "nep"
+    cutoff: float = Field(5.5, gt=0.0, description="Å")
+    cutoff_angular: float = Field(5.0, gt=0.0, description="Å, ≤ cutoff")
+    n_basis_radial: int = Field(8, ge=2)
+    n_basis_angular: int = Field(8, ge=2)
+    n_radial: int = Field(8, ge=1)
+    n_angular: int = Field(6, ge=1)
+    l_max: int = Field(4, ge=1, le=4)
+    hidden: list[int] = Field(default_factory=lambda: [64, 64])
+
+    @model_validator(mode="after")
+    def _angular_inside(self) -> "ModelConfig":
+        if self.cutoff_angular > self.cutoff:
+            raise ValueError(f"cutoff_angular ({self.cutoff_angular}) must not exceed cutoff ({self.cutoff})")
+        return self
+
+    def hyperparameters(self) -> dict:
+        return self.model_dump(exclude={"architecture"})
+
+
+class TrainingConfig(_Strict):
+    max_epochs: int = Field(200, ge=1)
+    max_time_s: Optional[float] = Field(None, gt=0, description="stop after this wall time")
+    batch_size: int = Field(4, ge=1, description="structures per step")
+    lr: float = Field(5e-3, gt=0)
+    lr_final: float = Field(5e-5, gt=0, description="reached at the end (exponential decay)")
+    energy_weight: float = Field(1.0, ge=0, description="per (eV/atom)^2")
+    forces_weight: float = Field(10.0, ge=0, description="per (eV/Å)^2")
+    stress_weight: float = Field(1.0, ge=0, description="per (eV/Å^3 · 160.2)^2, i.e. GPa^2")
+    ema_decay: float = Field(0.99, ge=0, lt=1)
+    grad_clip: Optional[float] = Field(10.0, gt=0)
+    seed: int = 0
+    dtype: Literal["float32", "float64"] = "float32"
+    threads: Optional[int] = Field(None, ge=1, description="torch threads; default: all cores")
+    checkpoint_every_epochs: int = Field(1, ge=1)
+
+
+class ExportConfig(_Strict):
+    dtype: Literal["float32", "float64"] = "float64"
+    filename: str = "model.pt"
+
+
+class Config(_Strict):
+    output: Path = Field(Path("runs/train"), description="run folder")
+    data: DataConfig
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _set_path(d: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    for k in keys[:-1]:
+        d = d.setdefault(k, {})
+    d[keys[-1]] = value
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None, base: dict | None = None) -> Config:
+    """Read YAML, apply ``key.sub=value`` overrides (values parsed as YAML), validate.
+
+    Relative data paths are resolved against the config file's folder.
+    """
+    raw: dict = dict(base or {})
+    root = Path(".")
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        raw = yaml.safe_load(path.read_text()) or {}
+        root = path.parent
+    for ov in overrides or []:
+        if "=" not in ov:
+            raise ConfigError(f"override '{ov}' is not of the form key.sub=value")
+        key, value = ov.split("=", 1)
+        _set_path(raw, key.strip(), yaml.safe_load(value))
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
+    for name in ("train", "valid", "test"):
+        p = getattr(cfg.data, name)
+        if p is not None and not p.is_absolute():
+            setattr(cfg.data, name, (root / p).resolve())
+    return cfg

@@ -1,0 +1,279 @@
+"""The training loop behind ``mlip-train``.
+
+Outputs in the run folder: ``config.yaml`` (every setting, defaults included), ``checkpoint.pt``
+(written atomically every epoch), ``history.csv``, ``metrics.json``, the exported best model,
+``training_curves.png`` and ``parity.png``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from ase.data import atomic_numbers
+from tqdm.auto import tqdm
+
+from mlip_lammps.contract import predict
+from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_structures
+from mlip_lammps.export import export_model
+from mlip_lammps.models import build_model
+from mlip_lammps.training.config import Config
+from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename over ``path``: readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def reference_energies(graphs: list[Graph], n_species: int) -> np.ndarray:
+    """Least-squares per-species energies E0 (eV) so that E ≈ Σ_s N_s E0_s."""
+    counts = np.stack([np.bincount(g.species.numpy(), minlength=n_species) for g in graphs]).astype(np.float64)
+    energies = np.array([float(g.energy[0]) for g in graphs])
+    e0, *_ = np.linalg.lstsq(counts, energies, rcond=None)
+    return e0
+
+
+@torch.no_grad()
+def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
+    """Descriptor normalisation, energy scale (force RMS, eV/Å ~ eV per atom) and E0 shifts."""
+    dtype = model.descriptor_mean.dtype
+    qs = []
+    for k in range(0, len(graphs), 32):
+        b = collate(graphs[k : k + 32]).to(dtype)
+        qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
+    q = torch.cat(qs)
+    model.descriptor_mean.copy_(q.mean(0))
+    model.descriptor_std.copy_(q.std(0).clamp_min(1e-3 * float(q.std(0).max()) + 1e-12))
+    f = torch.cat([g.forces for g in graphs])
+    model.energy_scale.fill_(float(f.pow(2).mean().sqrt()) or 1.0)
+    model.species_energy.copy_(torch.as_tensor(e0, dtype=dtype))
+
+
+def loss_terms(model: torch.nn.Module, batch: Graph, cfg: Config) -> tuple[torch.Tensor, dict[str, float]]:
+    t = cfg.training
+    p = predict(model, batch)
+    n = batch.n_atoms.to(p["energy"].dtype)
+    e_err = ((p["energy"] - batch.energy) / n).pow(2).mean()
+    f_err = (p["forces"] - batch.forces).pow(2).mean()
+    has_s = torch.isfinite(batch.stress).all(dim=(1, 2))
+    s_err = ((p["stress"][has_s] - batch.stress[has_s]) * EV_A3_TO_GPA).pow(2).mean() if bool(has_s.any()) else p["energy"].new_zeros(())
+    loss = t.energy_weight * e_err + t.forces_weight * f_err + t.stress_weight * s_err
+    return loss, {"e": float(e_err.detach()), "f": float(f_err.detach()), "s": float(s_err.detach())}
+
+
+class EMA:
+    """Exponential moving average of the parameters, used for validation and export."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))  # warm-up: early averages follow quickly
+        for pe, p in zip(self.model.parameters(), model.parameters()):
+            pe.mul_(d).add_(p.detach(), alpha=1 - d)
+
+
+def _split(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    idx = np.random.default_rng(seed).permutation(n)
+    n_valid = max(1, int(round(fraction * n)))
+    return sorted(idx[n_valid:].tolist()), sorted(idx[:n_valid].tolist())
+
+
+def data_summary(graphs: list[Graph], species: list[str], path: Path) -> dict[str, Any]:
+    spec = torch.cat([g.species for g in graphs]).numpy()
+    cts: dict[str, int] = {}
+    for g in graphs:
+        cts[g.config_type[0]] = cts.get(g.config_type[0], 0) + 1
+    return {
+        "file": str(path),
+        "n_frames": len(graphs),
+        "n_atoms": int(spec.size),
+        "atoms_per_species": {s: int((spec == k).sum()) for k, s in enumerate(species)},
+        "config_types": cts,
+    }
+
+
+def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict[str, Any]:
+    """Train a model as configured; returns the final metrics dictionary."""
+    t = cfg.training
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    seed_everything(t.seed)
+    dtype = {"float32": torch.float32, "float64": torch.float64}[t.dtype]
+    atomic_write(out / "config.yaml", lambda p: Path(p).write_text(yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)))
+
+    train_frames = read_structures(cfg.data.train)
+    species = cfg.data.species or sorted({s for a in train_frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
+    cutoff = cfg.model.cutoff
+    graphs = graphs_from_atoms(train_frames, species, cutoff, source=str(cfg.data.train))
+    if cfg.data.valid is not None:
+        train_graphs = graphs
+        valid_graphs = graphs_from_atoms(read_structures(cfg.data.valid), species, cutoff, source=str(cfg.data.valid))
+    else:
+        tr, va = _split(len(graphs), cfg.data.valid_fraction, t.seed)
+        train_graphs, valid_graphs = [graphs[i] for i in tr], [graphs[i] for i in va]
+    train_graphs = [g.to(dtype) for g in train_graphs]
+    valid_graphs = [g.to(dtype) for g in valid_graphs]
+
+    hyper = cfg.model.hyperparameters()
+    model = build_model(cfg.model.architecture, len(species), hyper).to(dtype)
+    initialise_statistics(model, train_graphs, reference_energies(train_graphs, len(species)))
+    ema = EMA(model, t.ema_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
+    total_steps = t.max_epochs * steps_per_epoch
+    gamma = (t.lr_final / t.lr) ** (1.0 / max(1, total_steps))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
+
+    state = {"epoch": 0, "step": 0, "best_valid": float("inf"), "history": [], "elapsed_s": 0.0}
+    best_state = copy.deepcopy(ema.model.state_dict())
+    ckpt_path = out / "checkpoint.pt"
+    if resume:
+        if not ckpt_path.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
+        ck = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(ck["model"])
+        ema.model.load_state_dict(ck["ema"])
+        optimizer.load_state_dict(ck["optimizer"])
+        scheduler.load_state_dict(ck["scheduler"])
+        best_state = ck["best_model"]
+        state = ck["state"]
+        torch.set_rng_state(ck["torch_rng"])
+        np.random.set_state(ck["numpy_rng"])
+        random.setstate(ck["python_rng"])
+
+    def save_checkpoint() -> None:
+        ck = {
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "best_model": best_state,
+            "state": state,
+            "species": species,
+            "config": json.loads(cfg.model_dump_json()),
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": np.random.get_state(),
+            "python_rng": random.getstate(),
+        }
+        atomic_write(ckpt_path, lambda p: torch.save(ck, p))
+
+    start = time.perf_counter() - state["elapsed_s"]
+    bar = tqdm(total=t.max_epochs, initial=state["epoch"], desc="training", unit="epoch", disable=not show_progress)
+    while state["epoch"] < t.max_epochs:
+        model.train()
+        order = torch.randperm(len(train_graphs)).tolist()
+        sums = {"e": 0.0, "f": 0.0, "s": 0.0}
+        for k in range(0, len(order), t.batch_size):
+            batch = collate([train_graphs[i] for i in order[k : k + t.batch_size]])
+            loss, parts = loss_terms(model, batch, cfg)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            ema.update(model, state["step"])
+            state["step"] += 1
+            for key in sums:
+                sums[key] += parts[key] / steps_per_epoch
+        state["epoch"] += 1
+        ema.model.eval()
+        v = summarize(predictions(ema.model, valid_graphs))
+        v_loss = t.energy_weight * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + t.forces_weight * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
+        if math.isfinite(v["stress_rmse_GPa"]):
+            v_loss += t.stress_weight * v["stress_rmse_GPa"] ** 2
+        row = {
+            "epoch": state["epoch"],
+            "lr": scheduler.get_last_lr()[0],
+            "train_energy_rmse_meV_per_atom": 1e3 * math.sqrt(sums["e"]),
+            "train_forces_rmse_meV_per_A": 1e3 * math.sqrt(sums["f"]),
+            "train_stress_rmse_GPa": math.sqrt(sums["s"]),
+            "valid_energy_rmse_meV_per_atom": v["energy_rmse_meV_per_atom"],
+            "valid_forces_rmse_meV_per_A": v["forces_rmse_meV_per_A"],
+            "valid_stress_rmse_GPa": v["stress_rmse_GPa"],
+            "valid_loss": v_loss,
+        }
+        if not math.isfinite(v_loss):
+            raise FloatingPointError(f"validation loss is {v_loss} at epoch {state['epoch']}: lower training.lr")
+        state["history"].append(row)
+        if v_loss < state["best_valid"]:
+            state["best_valid"] = v_loss
+            best_state = copy.deepcopy(ema.model.state_dict())
+        state["elapsed_s"] = time.perf_counter() - start
+        if state["epoch"] % t.checkpoint_every_epochs == 0 or state["epoch"] == t.max_epochs:
+            save_checkpoint()
+        bar.set_postfix(E=f"{row['valid_energy_rmse_meV_per_atom']:.2f}", F=f"{row['valid_forces_rmse_meV_per_A']:.1f}", S=f"{row['valid_stress_rmse_GPa']:.3f}")
+        bar.update(1)
+        if t.max_time_s is not None and state["elapsed_s"] > t.max_time_s:
+            save_checkpoint()
+            break
+    bar.close()
+
+    best = copy.deepcopy(ema.model)
+    best.load_state_dict(best_state)
+    best.eval()
+    summary = {
+        "train": data_summary(train_graphs, species, cfg.data.train),
+        "valid": data_summary(valid_graphs, species, cfg.data.valid or cfg.data.train),
+        "epochs": state["epoch"],
+        "training_time_s": round(state["elapsed_s"], 1),
+    }
+    metrics: dict[str, Any] = {"valid": summarize(predictions(best, valid_graphs), species), **summary}
+    if cfg.data.test is not None:
+        test_graphs = [g.to(dtype) for g in graphs_from_atoms(read_structures(cfg.data.test), species, cutoff, source=str(cfg.data.test))]
+        p_test = predictions(best, test_graphs)
+        metrics["test"] = summarize(p_test, species)
+    else:
+        p_test = predictions(best, valid_graphs)
+    training_info = {k: summary[k] for k in ("train", "epochs", "training_time_s")}
+    training_info["valid_metrics"] = {k: v for k, v in metrics["valid"].items() if not isinstance(v, dict)}
+    if "test" in metrics:
+        training_info["test_metrics"] = {k: v for k, v in metrics["test"].items() if not isinstance(v, dict)}
+    export_model(best, out / cfg.export.filename, species, cfg.model.architecture, hyper, training_info, dtype=cfg.export.dtype)
+    atomic_write(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2)))
+    _write_history(out, state["history"])
+    from mlip_lammps.training.plots import parity_plot, training_curves
+
+    training_curves(state["history"], out / "training_curves.png")
+    parity_plot(p_test, out / "parity.png", species, title="test" if cfg.data.test else "validation")
+    return metrics
+
+
+def _write_history(out: Path, history: list[dict]) -> None:
+    if not history:
+        return
+    keys = list(history[0])
+    lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in history]
+    atomic_write(out / "history.csv", lambda p: Path(p).write_text("\n".join(lines) + "\n"))

@@ -1,0 +1,1 @@
+"""End-to-end workflows built on training, export and LAMMPS."""

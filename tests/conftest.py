@@ -1,0 +1,60 @@
+"""Shared fixtures: exported models (random weights unless trained), test structures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ase.io
+import pytest
+import torch
+
+from mlip_lammps.export import export_model
+from mlip_lammps.models import build_model
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[1]
+SPECIES = {"cu": ["Cu"], "cuzr": ["Cu", "Zr"], "hea": ["Al", "Cr", "Fe", "Co", "Ni"]}
+SMALL = dict(cutoff=5.0, cutoff_angular=4.5, n_radial=6, n_angular=4, hidden=[16])
+
+
+def random_model(n_species: int, seed: int = 0, **hyper) -> torch.nn.Module:
+    """A NEP model with random weights and non-trivial statistics (so every term matters)."""
+    torch.manual_seed(seed)
+    h = {**SMALL, **hyper}
+    m = build_model("nep", n_species, h).double()
+    with torch.no_grad():
+        m.descriptor_mean.uniform_(0.0, 0.5)
+        m.descriptor_std.uniform_(0.5, 2.0)
+        m.energy_scale.fill_(0.5)
+        m.species_energy.copy_(torch.linspace(-4.0, -3.0, n_species))
+    return m.eval()
+
+
+def export_random(path: Path, species: list[str], seed: int = 0, dtype: str = "float64", **hyper) -> Path:
+    h = {**SMALL, **hyper}
+    export_model(random_model(len(species), seed, **hyper), path, species, "nep", h, {"note": "random weights, tests"}, dtype=dtype)
+    return path
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory) -> dict[str, Path]:
+    """Exported float64 models with random weights for cu (1), cuzr (2) and hea (5 species).
+
+    The hea species order differs from alphabetical/atomic-number order on purpose.
+    """
+    d = tmp_path_factory.mktemp("models")
+    return {name: export_random(d / f"{name}.pt", sp, seed=k) for k, (name, sp) in enumerate(SPECIES.items())}
+
+
+@pytest.fixture(scope="session")
+def frames() -> dict[str, list]:
+    return {name: ase.io.read(DATA / f"{name}.extxyz", ":") for name in SPECIES}
+
+
+@pytest.fixture(scope="session")
+def cu_model() -> Path:
+    """The shipped trained Cu model (physically sensible: used for MD tests)."""
+    path = REPO / "models" / "cu.pt"
+    if not path.is_file():
+        pytest.fail(f"shipped model {path} is missing")
+    return path
