@@ -35,7 +35,7 @@ def _assert_match(lmp: dict, atoms, calc):
 def test_lammps_equals_calculator(models, frames, name, tmp_path):
     """Energy, every force component and the stress agree to 1e-10 on 12 frames per system
     (orthogonal and triclinic cells, cells smaller than twice the cutoff)."""
-    fr = frames[name]
+    fr = frames[name] + [_small_triclinic(SPECIES[name])]
     assert len(fr) >= 10
     assert any(min(a.cell.lengths()) < 2 * 5.0 for a in fr), "need a cell smaller than twice the cutoff"
     assert any(abs(a.cell.array[1, 0]) + abs(a.cell.array[2, :2]).sum() > 1e-6 for a in fr), "need a triclinic cell"
@@ -43,6 +43,17 @@ def test_lammps_equals_calculator(models, frames, name, tmp_path):
     calc = MLIPCalculator(models[name])
     for r, atoms in zip(res, fr):
         _assert_match(r, atoms, calc)
+
+
+def _small_triclinic(species, seed=7):
+    """A 32-atom fcc cell (7.2 Å, under twice the cutoff), sheared, rattled, random occupation."""
+    rng = np.random.default_rng(seed)
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
+    atoms.set_chemical_symbols(rng.choice(species, len(atoms)))
+    strain = np.eye(3) + np.tril(rng.uniform(-0.03, 0.03, (3, 3)))
+    atoms.set_cell(atoms.cell.array @ strain, scale_atoms=True)
+    atoms.positions += rng.normal(0, 0.05, atoms.positions.shape)
+    return atoms
 
 
 def test_tiny_cell_many_images(models, tmp_path):

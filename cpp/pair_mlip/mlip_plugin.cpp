@@ -7,6 +7,9 @@
 #ifndef MLIP_LAMMPS_VERSION
 #error "MLIP_LAMMPS_VERSION (e.g. \"22 Jul 2025\") must be defined by the build system"
 #endif
+#ifndef MLIP_PACKAGE_VERSION
+#define MLIP_PACKAGE_VERSION "dev"
+#endif
 
 using namespace LAMMPS_NS;
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import torch
 
 from mlip_lammps import __version__
 from mlip_lammps.contract import CONTRACT_VERSION, METADATA_FILE, ModelMetadata
+from mlip_lammps.fileio import atomic_write
 
 
 def export_model(
@@ -44,14 +43,5 @@ def export_model(
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
     meta.check(str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.jit.save(scripted, tmp, _extra_files={METADATA_FILE: meta.to_json()})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: torch.jit.save(scripted, tmp, _extra_files={METADATA_FILE: meta.to_json()}))
     return meta

@@ -10,9 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,22 +24,10 @@ from tqdm.auto import tqdm
 from mlip_lammps.contract import predict
 from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_structures
 from mlip_lammps.export import export_model
+from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import build_model
 from mlip_lammps.training.config import Config
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename over ``path``: readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def seed_everything(seed: int) -> None:
@@ -245,8 +231,8 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
     best.load_state_dict(best_state)
     best.eval()
     summary = {
-        "train": data_summary(train_graphs, species, cfg.data.train),
-        "valid": data_summary(valid_graphs, species, cfg.data.valid or cfg.data.train),
+        "train_data": data_summary(train_graphs, species, cfg.data.train),
+        "valid_data": data_summary(valid_graphs, species, cfg.data.valid or cfg.data.train),
         "epochs": state["epoch"],
         "training_time_s": round(state["elapsed_s"], 1),
     }
@@ -257,7 +243,7 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
         metrics["test"] = summarize(p_test, species)
     else:
         p_test = predictions(best, valid_graphs)
-    training_info = {k: summary[k] for k in ("train", "epochs", "training_time_s")}
+    training_info = {k: summary[k] for k in ("train_data", "epochs", "training_time_s")}
     training_info["valid_metrics"] = {k: v for k, v in metrics["valid"].items() if not isinstance(v, dict)}
     if "test" in metrics:
         training_info["test_metrics"] = {k: v for k, v in metrics["test"].items() if not isinstance(v, dict)}
