@@ -5,6 +5,7 @@
   mlip info MODEL             print a model's metadata
   mlip eval MODEL DATA        errors of a model on labelled data
   mlip export CKPT -o OUT     export the best model of a training checkpoint
+  mlip data summary DATA      frames, species, config types and label statistics
 """
 
 from __future__ import annotations
@@ -65,6 +66,27 @@ def _eval(args) -> int:
     return 0
 
 
+def _data_summary(args) -> int:
+    from mlip_lammps.data.dataset import read_structures
+    from mlip_lammps.data.summary import summarize_frames
+
+    result = summarize_frames(read_structures(args.data))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.data}: {result['n_frames']} frames, {result['n_atoms']} atoms "
+          f"({result['atoms_per_frame'].get('min')}-{result['atoms_per_frame'].get('max')} per frame)")
+    print("species:      " + ", ".join(f"{k} {v}" for k, v in result["species"].items()))
+    print("labels:       " + ", ".join(f"{k} {v}" for k, v in result["labels"].items()))
+    for key in ("energy_per_atom_eV", "forces_eV_per_A", "stress_GPa"):
+        if key in result:
+            print(f"{key + ':':14s}" + ", ".join(f"{k} {v:.4g}" for k, v in result[key].items()))
+    print("config types:")
+    for k, v in result["config_types"].items():
+        print(f"  {k:28s} {v}")
+    return 0
+
+
 def _export(args) -> int:
     import torch
 
@@ -97,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("data")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_eval)
+    p = sub.add_parser("data", help="data tools: `mlip data summary DATA`")
+    p.add_argument("action", choices=["summary"])
+    p.add_argument("data", help="any ASE-readable file or a DeePMD npy folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_data_summary)
     p = sub.add_parser("export", help="export a checkpoint's best model")
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)

@@ -58,11 +58,24 @@ class Graph:
 
 
 def read_structures(path: str | Path, index: str = ":") -> list[Atoms]:
-    """Read every frame ASE can read (extxyz, VASP OUTCAR/vasprun.xml, ...)."""
+    """Read every frame of ``path``: any file ASE reads (extxyz, VASP OUTCAR/vasprun.xml, ...), or a
+    DeePMD npy folder (``type.raw`` + ``set.*/``); a folder of DeePMD systems is read recursively."""
+    from mlip_lammps.data.deepmd import is_deepmd_folder, read_deepmd
+
     path = Path(path)
     if not path.exists():
         raise DataError(f"data file not found: {path}")
-    frames = ase.io.read(str(path), index=index)
+    try:
+        if path.is_dir():
+            systems = [path] if is_deepmd_folder(path) else sorted(p.parent for p in path.rglob("type.raw"))
+            if not systems:
+                raise DataError(f"{path}: a folder but not a DeePMD npy system (no type.raw found)")
+            return [a for s in systems for a in read_deepmd(s)]
+        frames = ase.io.read(str(path), index=index)
+    except DataError:
+        raise
+    except Exception as exc:  # ASE raises many types for unreadable files
+        raise DataError(f"cannot read {path}: {exc}") from exc
     return frames if isinstance(frames, list) else [frames]
 
 
