@@ -111,3 +111,80 @@ def test_cli_train_and_eval(tmp_path):
     assert out["n_frames"] == 12
     bad = subprocess.run([sys.executable, "-m", "mlip_lammps.cli.train", str(tmp_path / "missing.yaml")], capture_output=True, text=True)
     assert bad.returncode == 2 and "config file not found" in bad.stderr
+
+
+def _write_cfg(path, out, epochs, extra=""):
+    path.write_text(
+        f"output: {out}\ndata:\n  train: {DATA / 'cu.extxyz'}\n  valid_fraction: 0.25\n"
+        "model:\n  cutoff: 4.5\n  cutoff_angular: 4.0\n  n_radial: 4\n  n_angular: 3\n  hidden: [8]\n"
+        f"training:\n  max_epochs: {epochs}\n  batch_size: 3\n  dtype: float64\n  threads: 1\n{extra}"
+    )
+    return path
+
+
+def test_sigterm_checkpoints_and_resume_is_exact(tmp_path):
+    import signal
+    import time
+
+    full = _write_cfg(tmp_path / "full.yaml", tmp_path / "full", 6)
+    part = _write_cfg(tmp_path / "part.yaml", tmp_path / "part", 6)
+    subprocess.run([sys.executable, "-m", "mlip_lammps.cli.train", str(full), "--quiet"], check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "mlip_lammps.cli.train", str(part), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "part" / "config.yaml").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # somewhere inside training
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("training finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    ck = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)
+    assert ck["state"]["step"] >= 1
+    subprocess.run([sys.executable, "-m", "mlip_lammps.cli.train", str(part), "--quiet", "--resume"], check=True, capture_output=True)
+    pa, pb = _params(tmp_path / "full" / "checkpoint.pt"), _params(tmp_path / "part" / "checkpoint.pt")
+    for k in pa:
+        torch.testing.assert_close(pb[k], pa[k], rtol=1e-12, atol=1e-14)
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    """A crash in the middle of writing leaves the previous checkpoint intact and loadable."""
+    from mlip_lammps.fileio import atomic_write
+
+    target = tmp_path / "checkpoint.pt"
+    torch.save({"ok": 1}, target)
+
+    def crash(tmp):
+        with open(tmp, "wb") as f:
+            f.write(b"partial")
+        raise KeyboardInterrupt("killed while saving")
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, crash)
+    assert torch.load(target) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def test_early_stopping_and_given_reference_energies(tmp_path):
+    cfg = _cfg(tmp_path / "es", max_epochs=50, patience=1, lr=0.5, reference_energies={"Cu": -3.5})
+    m = train(cfg, show_progress=False)
+    assert m["stopped_early"] and m["epochs"] < 50
+    assert m["reference_energies_eV"] == {"Cu": -3.5}
+    with pytest.raises(ValueError, match="lacks elements"):
+        train(_cfg(tmp_path / "bad", reference_energies={"Zr": -6.0}), show_progress=False)
+
+
+def test_torchrun_two_processes_equal_one(tmp_path):
+    """Data parallel: 2 processes train to the same parameters as 1 (up to round-off)."""
+    one = _write_cfg(tmp_path / "one.yaml", tmp_path / "one", 2)
+    two = _write_cfg(tmp_path / "two.yaml", tmp_path / "two", 2)
+    subprocess.run([sys.executable, "-m", "mlip_lammps.cli.train", str(one), "--quiet"], check=True, capture_output=True)
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
+                           "-m", "mlip_lammps.cli.train", str(two), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pa, pb = _params(tmp_path / "one" / "checkpoint.pt"), _params(tmp_path / "two" / "checkpoint.pt")
+    for k in pa:
+        torch.testing.assert_close(pb[k], pa[k], rtol=1e-9, atol=1e-11)
+    assert json.loads((tmp_path / "two" / "metrics.json").read_text())["processes"] == 2

@@ -18,14 +18,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlip_lammps.data.dataset import DataError
     from mlip_lammps.training.config import ConfigError, load_config
-    from mlip_lammps.training.trainer import train
+    from mlip_lammps.training.trainer import TrainingInterrupted, train
 
     try:
         cfg = load_config(args.config, args.overrides)
         metrics = train(cfg, resume=args.resume, show_progress=not args.quiet)
-    except (ConfigError, DataError, FileNotFoundError) as exc:
+    except (ConfigError, DataError, FileNotFoundError, ValueError) as exc:
         print(f"mlip-train: error: {exc}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:
+        print(f"mlip-train: {exc}", file=sys.stderr)
+        return 130
+    if metrics["rank"] != 0:  # torchrun: only rank 0 reports and writes
+        return 0
     final = metrics.get("test", metrics["valid"])
     keys = ("energy_rmse_meV_per_atom", "forces_rmse_meV_per_A", "stress_rmse_GPa")
     print(json.dumps({"set": "test" if "test" in metrics else "valid", **{k: round(final[k], 4) for k in keys}}))

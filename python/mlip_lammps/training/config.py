@@ -50,7 +50,14 @@ class TrainingConfig(_Strict):
     lr_final: float = Field(5e-5, gt=0, description="reached at the end (exponential decay)")
     energy_weight: float = Field(1.0, ge=0, description="per (eV/atom)^2")
     forces_weight: float = Field(10.0, ge=0, description="per (eV/Å)^2")
-    stress_weight: float = Field(1.0, ge=0, description="per (eV/Å^3 · 160.2)^2, i.e. GPa^2")
+    stress_weight: float = Field(1.0, ge=0, description="per GPa^2")
+    energy_weight_final: Optional[float] = Field(None, ge=0, description="linear schedule to this value at the end")
+    forces_weight_final: Optional[float] = Field(None, ge=0)
+    stress_weight_final: Optional[float] = Field(None, ge=0)
+    patience: Optional[int] = Field(None, ge=1, description="early stopping: epochs without validation improvement")
+    reference_energies: Optional[dict[str, float]] = Field(
+        None, description="per-element E0 in eV; default: least-squares fit to the training energies"
+    )
     ema_decay: float = Field(0.99, ge=0, lt=1)
     grad_clip: Optional[float] = Field(10.0, gt=0)
     seed: int = 0

@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import random
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -60,16 +62,33 @@ def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.nd
     model.species_energy.copy_(torch.as_tensor(e0, dtype=dtype))
 
 
-def loss_terms(model: torch.nn.Module, batch: Graph, cfg: Config) -> tuple[torch.Tensor, dict[str, float]]:
+def loss_weights(cfg: Config, progress: float) -> tuple[float, float, float]:
+    """Energy, force and stress weights at ``progress`` ∈ [0, 1] of training (linear schedules)."""
     t = cfg.training
+
+    def sched(w0: float, w1: float | None) -> float:
+        return w0 if w1 is None else w0 + (w1 - w0) * progress
+
+    return (
+        sched(t.energy_weight, t.energy_weight_final),
+        sched(t.forces_weight, t.forces_weight_final),
+        sched(t.stress_weight, t.stress_weight_final),
+    )
+
+
+def loss_sums(model: torch.nn.Module, batch: Graph) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+    """Squared-error sums of a batch (energy per atom in eV/atom, forces in eV/Å, stress in GPa)
+    and their counts. Sums (not means) so that a batch split over processes adds up exactly."""
     p = predict(model, batch)
     n = batch.n_atoms.to(p["energy"].dtype)
-    e_err = ((p["energy"] - batch.energy) / n).pow(2).mean()
-    f_err = (p["forces"] - batch.forces).pow(2).mean()
     has_s = torch.isfinite(batch.stress).all(dim=(1, 2))
-    s_err = ((p["stress"][has_s] - batch.stress[has_s]) * EV_A3_TO_GPA).pow(2).mean() if bool(has_s.any()) else p["energy"].new_zeros(())
-    loss = t.energy_weight * e_err + t.forces_weight * f_err + t.stress_weight * s_err
-    return loss, {"e": float(e_err.detach()), "f": float(f_err.detach()), "s": float(s_err.detach())}
+    sums = {
+        "e": ((p["energy"] - batch.energy) / n).pow(2).sum(),
+        "f": (p["forces"] - batch.forces).pow(2).sum(),
+        "s": ((p["stress"][has_s] - batch.stress[has_s]) * EV_A3_TO_GPA).pow(2).sum(),
+    }
+    counts = {"e": batch.n_graphs, "f": int(batch.forces.numel()), "s": int(has_s.sum()) * 9}
+    return sums, counts
 
 
 class EMA:
@@ -108,16 +127,75 @@ def data_summary(graphs: list[Graph], species: list[str], path: Path) -> dict[st
     }
 
 
+class _StopRequest:
+    """SIGTERM/SIGINT set a flag; the loop checkpoints after the current step and stops."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopRequest":
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.signal = signum
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+class TrainingInterrupted(RuntimeError):
+    pass
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size) under torchrun; initialises the gloo process group once."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("gloo")
+    return dist.get_rank(), world
+
+
+def _allreduce(tensors: list[torch.Tensor]) -> None:
+    import torch.distributed as dist
+
+    for t in tensors:
+        dist.all_reduce(t)
+
+
 def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict[str, Any]:
-    """Train a model as configured; returns the final metrics dictionary."""
+    """Train a model as configured; returns the final metrics dictionary (``rank`` > 0 for the
+    non-writing processes of a torchrun job).
+
+    Under ``torchrun --nproc-per-node P`` each process takes a contiguous share of every batch and
+    gradients are summed, so the result equals a single-process run up to round-off. SIGTERM or
+    SIGINT write a checkpoint after the current step and raise TrainingInterrupted.
+    """
+    with _StopRequest() as stop:
+        return _train(cfg, resume, show_progress, stop)
+
+
+def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -> dict[str, Any]:
     t = cfg.training
+    rank, world = _distributed()
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     if t.threads:
         torch.set_num_threads(t.threads)
     seed_everything(t.seed)
     dtype = {"float32": torch.float32, "float64": torch.float64}[t.dtype]
-    atomic_write(out / "config.yaml", lambda p: Path(p).write_text(yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)))
+    if rank == 0:
+        atomic_write(out / "config.yaml", lambda p: Path(p).write_text(yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)))
 
     train_frames = read_structures(cfg.data.train)
     species = cfg.data.species or sorted({s for a in train_frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
@@ -134,7 +212,14 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
 
     hyper = cfg.model.hyperparameters()
     model = build_model(cfg.model.architecture, len(species), hyper).to(dtype)
-    initialise_statistics(model, train_graphs, reference_energies(train_graphs, len(species)))
+    if t.reference_energies is not None:
+        missing = sorted(set(species) - set(t.reference_energies))
+        if missing:
+            raise ValueError(f"training.reference_energies lacks elements {missing}")
+        e0 = np.array([t.reference_energies[s] for s in species])
+    else:
+        e0 = reference_energies(train_graphs, len(species))
+    initialise_statistics(model, train_graphs, e0)
     ema = EMA(model, t.ema_decay)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
@@ -142,7 +227,8 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
     gamma = (t.lr_final / t.lr) ** (1.0 / max(1, total_steps))
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
 
-    state = {"epoch": 0, "step": 0, "best_valid": float("inf"), "history": [], "elapsed_s": 0.0}
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "best_valid": float("inf"), "best_epoch": 0, "history": [],
+                             "elapsed_s": 0.0, "order": None, "batch": 0, "sums": None}
     best_state = copy.deepcopy(ema.model.state_dict())
     ckpt_path = out / "checkpoint.pt"
     if resume:
@@ -160,6 +246,8 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
         random.setstate(ck["python_rng"])
 
     def save_checkpoint() -> None:
+        if rank != 0:
+            return
         ck = {
             "model": model.state_dict(),
             "ema": ema.model.state_dict(),
@@ -176,49 +264,88 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
         atomic_write(ckpt_path, lambda p: torch.save(ck, p))
 
     start = time.perf_counter() - state["elapsed_s"]
-    bar = tqdm(total=t.max_epochs, initial=state["epoch"], desc="training", unit="epoch", disable=not show_progress)
-    while state["epoch"] < t.max_epochs:
+    bar = tqdm(total=t.max_epochs, initial=state["epoch"], desc="training", unit="epoch", disable=not show_progress or rank != 0)
+    stopped_early = False
+    while state["epoch"] < t.max_epochs and not stopped_early:
         model.train()
-        order = torch.randperm(len(train_graphs)).tolist()
-        sums = {"e": 0.0, "f": 0.0, "s": 0.0}
-        for k in range(0, len(order), t.batch_size):
-            batch = collate([train_graphs[i] for i in order[k : k + t.batch_size]])
-            loss, parts = loss_terms(model, batch, cfg)
+        if state["order"] is None:  # a new epoch (a resumed one keeps its order and position)
+            state["order"] = torch.randperm(len(train_graphs)).tolist()
+            state["batch"] = 0
+            state["sums"] = {"e": 0.0, "f": 0.0, "s": 0.0, "ne": 0, "nf": 0, "ns": 0}
+        order, sums = state["order"], state["sums"]
+        while state["batch"] < steps_per_epoch:
+            k = state["batch"] * t.batch_size
+            members = order[k : k + t.batch_size]
+            share = members[rank * len(members) // world : (rank + 1) * len(members) // world]
+            w_e, w_f, w_s = loss_weights(cfg, state["step"] / max(1, total_steps))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if share:
+                sq, counts = loss_sums(model, collate([train_graphs[i] for i in share]))
+            else:
+                sq, counts = {key: torch.zeros((), dtype=dtype) for key in "efs"}, {"e": 0, "f": 0, "s": 0}
+            n = torch.tensor([counts["e"], counts["f"], counts["s"]], dtype=dtype)
+            if world > 1:
+                _allreduce([n])
+            ne, nf, ns = (max(1.0, float(x)) for x in n)
+            loss = w_e * sq["e"] / ne + w_f * sq["f"] / nf + w_s * sq["s"] / ns
+            if share:
+                loss.backward()
+            if world > 1:
+                grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
+                _allreduce(grads)
+                for p, g in zip(model.parameters(), grads):
+                    p.grad = g
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
             optimizer.step()
             scheduler.step()
             ema.update(model, state["step"])
             state["step"] += 1
-            for key in sums:
-                sums[key] += parts[key] / steps_per_epoch
+            state["batch"] += 1
+            part = torch.tensor([float(sq["e"].detach()), float(sq["f"].detach()), float(sq["s"].detach())], dtype=torch.float64)
+            if world > 1:
+                _allreduce([part])
+            for key, v, nk, c in zip("efs", part.tolist(), ("ne", "nf", "ns"), (ne, nf, ns)):
+                sums[key] += v
+                sums[nk] += int(c)
+            if stop.signal is not None:
+                state["elapsed_s"] = time.perf_counter() - start
+                save_checkpoint()
+                bar.close()
+                raise TrainingInterrupted(
+                    f"stopped by signal {stop.signal} at epoch {state['epoch']} step {state['step']}; "
+                    f"checkpoint {ckpt_path} written: continue with --resume"
+                )
         state["epoch"] += 1
+        state["order"] = None
         ema.model.eval()
         v = summarize(predictions(ema.model, valid_graphs))
-        v_loss = t.energy_weight * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + t.forces_weight * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
+        w_e, w_f, w_s = loss_weights(cfg, min(1.0, state["step"] / max(1, total_steps)))
+        v_loss = w_e * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + w_f * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
         if math.isfinite(v["stress_rmse_GPa"]):
-            v_loss += t.stress_weight * v["stress_rmse_GPa"] ** 2
+            v_loss += w_s * v["stress_rmse_GPa"] ** 2
+        if not math.isfinite(v_loss):
+            raise FloatingPointError(f"validation loss is {v_loss} at epoch {state['epoch']}: lower training.lr")
         row = {
             "epoch": state["epoch"],
             "lr": scheduler.get_last_lr()[0],
-            "train_energy_rmse_meV_per_atom": 1e3 * math.sqrt(sums["e"]),
-            "train_forces_rmse_meV_per_A": 1e3 * math.sqrt(sums["f"]),
-            "train_stress_rmse_GPa": math.sqrt(sums["s"]),
+            "train_energy_rmse_meV_per_atom": 1e3 * math.sqrt(sums["e"] / max(1, sums["ne"])),
+            "train_forces_rmse_meV_per_A": 1e3 * math.sqrt(sums["f"] / max(1, sums["nf"])),
+            "train_stress_rmse_GPa": math.sqrt(sums["s"] / max(1, sums["ns"])),
             "valid_energy_rmse_meV_per_atom": v["energy_rmse_meV_per_atom"],
             "valid_forces_rmse_meV_per_A": v["forces_rmse_meV_per_A"],
             "valid_stress_rmse_GPa": v["stress_rmse_GPa"],
             "valid_loss": v_loss,
         }
-        if not math.isfinite(v_loss):
-            raise FloatingPointError(f"validation loss is {v_loss} at epoch {state['epoch']}: lower training.lr")
         state["history"].append(row)
         if v_loss < state["best_valid"]:
             state["best_valid"] = v_loss
+            state["best_epoch"] = state["epoch"]
             best_state = copy.deepcopy(ema.model.state_dict())
+        elif t.patience is not None and state["epoch"] - state["best_epoch"] >= t.patience:
+            stopped_early = True
         state["elapsed_s"] = time.perf_counter() - start
-        if state["epoch"] % t.checkpoint_every_epochs == 0 or state["epoch"] == t.max_epochs:
+        if state["epoch"] % t.checkpoint_every_epochs == 0 or state["epoch"] == t.max_epochs or stopped_early:
             save_checkpoint()
         bar.set_postfix(E=f"{row['valid_energy_rmse_meV_per_atom']:.2f}", F=f"{row['valid_forces_rmse_meV_per_A']:.1f}", S=f"{row['valid_stress_rmse_GPa']:.3f}")
         bar.update(1)
@@ -234,16 +361,22 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
         "train_data": data_summary(train_graphs, species, cfg.data.train),
         "valid_data": data_summary(valid_graphs, species, cfg.data.valid or cfg.data.train),
         "epochs": state["epoch"],
+        "best_epoch": state["best_epoch"],
+        "stopped_early": stopped_early,
         "training_time_s": round(state["elapsed_s"], 1),
+        "processes": world,
+        "reference_energies_eV": dict(zip(species, map(float, e0))),
     }
-    metrics: dict[str, Any] = {"valid": summarize(predictions(best, valid_graphs), species), **summary}
+    metrics: dict[str, Any] = {"valid": summarize(predictions(best, valid_graphs), species), **summary, "rank": rank}
+    if rank != 0:
+        return metrics
     if cfg.data.test is not None:
         test_graphs = [g.to(dtype) for g in graphs_from_atoms(read_structures(cfg.data.test), species, cutoff, source=str(cfg.data.test))]
         p_test = predictions(best, test_graphs)
         metrics["test"] = summarize(p_test, species)
     else:
         p_test = predictions(best, valid_graphs)
-    training_info = {k: summary[k] for k in ("train_data", "epochs", "training_time_s")}
+    training_info = {k: summary[k] for k in ("train_data", "epochs", "training_time_s", "reference_energies_eV")}
     training_info["valid_metrics"] = {k: v for k, v in metrics["valid"].items() if not isinstance(v, dict)}
     if "test" in metrics:
         training_info["test_metrics"] = {k: v for k, v in metrics["test"].items() if not isinstance(v, dict)}
