@@ -188,3 +188,29 @@ def test_torchrun_two_processes_equal_one(tmp_path):
     for k in pa:
         torch.testing.assert_close(pb[k], pa[k], rtol=1e-9, atol=1e-11)
     assert json.loads((tmp_path / "two" / "metrics.json").read_text())["processes"] == 2
+
+
+def test_ensemble_committee_export_and_force_deviation(tmp_path):
+    from mlip_lammps.models.committee import CommitteeModel  # noqa: F401
+
+    cfg = _cfg(tmp_path / "ens", max_epochs=1, ensemble=3)
+    m = train(cfg, show_progress=False)
+    assert m["ensemble"] == 3 and len(m["members"]) == 3
+    model, meta = load_model(tmp_path / "ens" / "model.pt")
+    assert meta.committee_size == 3
+    frames = __import__("ase.io").io.read(DATA / "cu.extxyz", ":")
+    atoms = frames[0].copy()
+    atoms.calc = MLIPCalculator(tmp_path / "ens" / "model.pt")
+    f = atoms.get_forces()
+    dev = atoms.calc.results["force_deviation"]
+    assert dev.shape == (len(atoms),) and (dev >= 0).all() and dev.max() > 0
+    # the committee mean equals the mean of the members' exported forces
+    member_f = []
+    for k in range(3):
+        a = frames[0].copy()
+        a.calc = MLIPCalculator(tmp_path / "ens" / f"member_{k}" / "model.pt")
+        member_f.append(a.get_forces())
+    member_f = __import__("numpy").array(member_f)
+    __import__("numpy").testing.assert_allclose(f, member_f.mean(0), atol=1e-12)
+    expect = __import__("numpy").sqrt(((member_f - member_f.mean(0)) ** 2).sum(-1).mean(0))
+    __import__("numpy").testing.assert_allclose(dev, expect, atol=1e-12)

@@ -39,6 +39,7 @@ class ModelMetadata:
     training: dict[str, Any]
     package_version: str
     created: str
+    committee_size: int = 1  # > 1: the module also has committee() (docs/model-contract.md)
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -49,10 +50,11 @@ class ModelMetadata:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> "ModelMetadata":
-        missing = [k for k in cls.__dataclass_fields__ if k not in d]
+        optional = {"committee_size"}
+        missing = [k for k in cls.__dataclass_fields__ if k not in d and k not in optional]
         if missing:
             raise ModelContractError(f"{source}: metadata lacks keys {missing}")
-        md = cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        md = cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
         md.check(source)
         return md
 
@@ -143,3 +145,16 @@ def predict(model: torch.nn.Module, graph: "Graph") -> dict[str, torch.Tensor]:
     )
     stress = -virial / graph.volume.to(virial.dtype).reshape(-1, 1, 1)
     return {"energy": energy, "atom_energy": atom_energy, "forces": forces, "virial": virial, "stress": stress}
+
+
+def committee_forces(model: torch.nn.Module, graph: "Graph") -> torch.Tensor:
+    """Forces of every committee member, (M, n, 3) eV/Å, for a model with ``committee()``."""
+    _, grads = model.committee(graph.species, graph.edge_center, graph.edge_neighbor_species, graph.edge_vectors)
+    n = int(graph.species.shape[0])
+    return torch.stack([forces_and_virial(g, graph.edge_vectors, graph.edge_center, graph.edge_neighbor, n)[0] for g in grads])
+
+
+def force_deviation(member_forces: torch.Tensor) -> torch.Tensor:
+    """Per-atom committee force deviation sqrt(<|F_m − <F>|²>_m) in eV/Å, (n,)."""
+    mean = member_forces.mean(0, keepdim=True)
+    return (member_forces - mean).pow(2).sum(-1).mean(0).sqrt()

@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="override a setting, e.g. --set training.max_epochs=10 (repeatable)")
     ap.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--ensemble", type=int, metavar="N", help="train a committee of N members (same as training.ensemble)")
     args = ap.parse_args(argv)
 
     from mlip_lammps.data.dataset import DataError
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     from mlip_lammps.training.trainer import TrainingInterrupted, train
 
     try:
-        cfg = load_config(args.config, args.overrides)
+        overrides = args.overrides + ([f"training.ensemble={args.ensemble}"] if args.ensemble else [])
+        cfg = load_config(args.config, overrides)
         metrics = train(cfg, resume=args.resume, show_progress=not args.quiet)
     except (ConfigError, DataError, FileNotFoundError, ValueError) as exc:
         print(f"mlip-train: error: {exc}", file=sys.stderr)

@@ -41,6 +41,7 @@ def export_model(
         training=dict(training or {}),
         package_version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        committee_size=int(getattr(model, "n_members", 1)),
     )
     meta.check(str(path))
     atomic_write(path, lambda tmp: torch.jit.save(scripted, tmp, _extra_files={METADATA_FILE: meta.to_json()}))

@@ -64,6 +64,7 @@ class TrainingConfig(_Strict):
     dtype: Literal["float32", "float64"] = "float32"
     threads: Optional[int] = Field(None, ge=1, description="torch threads; default: all cores")
     checkpoint_every_epochs: int = Field(1, ge=1)
+    ensemble: int = Field(1, ge=1, description="committee size: members train with seeds seed, seed+1, ...")
 
 
 class ExportConfig(_Strict):

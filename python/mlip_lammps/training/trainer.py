@@ -181,8 +181,58 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
     gradients are summed, so the result equals a single-process run up to round-off. SIGTERM or
     SIGINT write a checkpoint after the current step and raise TrainingInterrupted.
     """
+    if cfg.training.ensemble > 1:
+        return _train_committee(cfg, resume, show_progress)
     with _StopRequest() as stop:
         return _train(cfg, resume, show_progress, stop)
+
+
+def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
+    """The best (EMA) model of a training checkpoint, its species and its config dictionary."""
+    ck = torch.load(path, weights_only=False)
+    mcfg = ck["config"]["model"]
+    hyper = {k: v for k, v in mcfg.items() if k != "architecture"}
+    model = build_model(mcfg["architecture"], len(ck["species"]), hyper)
+    model = model.to(next(iter(ck["best_model"].values())).dtype)
+    model.load_state_dict(ck["best_model"])
+    return model.eval(), ck["species"], ck["config"]
+
+
+def _train_committee(cfg: Config, resume: bool, show_progress: bool) -> dict[str, Any]:
+    """Train ``ensemble`` members (seeds seed + k) in OUTPUT/member_k and export the committee."""
+    from mlip_lammps.models.committee import CommitteeModel
+
+    t = cfg.training
+    out = Path(cfg.output)
+    members, member_metrics = [], []
+    for k in range(t.ensemble):
+        mcfg = cfg.model_copy(deep=True)
+        mcfg.output = out / f"member_{k}"
+        mcfg.training.ensemble = 1
+        mcfg.training.seed = t.seed + k
+        done = (mcfg.output / cfg.export.filename).is_file()
+        if not done:  # a finished member is kept when a committee run is resumed
+            member_resume = resume and (mcfg.output / "checkpoint.pt").is_file()
+            member_metrics.append(train(mcfg, resume=member_resume, show_progress=show_progress))
+        model, species, _ = model_from_checkpoint(mcfg.output / "checkpoint.pt")
+        members.append(model)
+    committee = CommitteeModel(members).eval()
+    dtype = next(committee.parameters()).dtype
+    metrics: dict[str, Any] = {"ensemble": t.ensemble, "rank": 0, "epochs": None}
+    for name, path in (("valid", None), ("test", cfg.data.test)):
+        if path is None:
+            continue
+        g = [x.to(dtype) for x in graphs_from_atoms(read_structures(path), species, cfg.model.cutoff, source=str(path))]
+        metrics[name] = summarize(predictions(committee, g), species)
+    training_info = {"ensemble": t.ensemble, "member_seeds": [t.seed + k for k in range(t.ensemble)]}
+    if "test" in metrics:
+        training_info["test_metrics"] = {k: v for k, v in metrics["test"].items() if not isinstance(v, dict)}
+    export_model(committee, out / cfg.export.filename, species, cfg.model.architecture, cfg.model.hyperparameters(),
+                 training_info, dtype=cfg.export.dtype)
+    metrics["members"] = [m.get("test", m["valid"]) for m in member_metrics]
+    atomic_write(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2, default=str)))
+    metrics.setdefault("valid", metrics.get("test", {}))
+    return metrics
 
 
 def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -> dict[str, Any]:
