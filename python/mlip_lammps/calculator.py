@@ -33,7 +33,9 @@ class MLIPCalculator(Calculator):
 
     def calculate(self, atoms: Atoms | None = None, properties=None, system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        graph = graphs_from_atoms([self.atoms], self.species, self.cutoff, source="MLIPCalculator", require_labels=False)[0]
+        graph = graphs_from_atoms(
+            [self.atoms], self.species, self.cutoff, source="MLIPCalculator", require_labels=False, min_distance=0.0
+        )[0]
         graph = graph.to(self.metadata.torch_dtype)
         out = predict(self.model, graph)
         energy = float(out["energy"].sum())

@@ -100,9 +100,16 @@ def _labels(atoms: Atoms, where: str) -> tuple[float, np.ndarray, np.ndarray | N
 
 
 def graphs_from_atoms(
-    frames: Sequence[Atoms], species: list[str], cutoff: float, source: str = "data", require_labels: bool = True
+    frames: Sequence[Atoms],
+    species: list[str],
+    cutoff: float,
+    source: str = "data",
+    require_labels: bool = True,
+    min_distance: float = MIN_DISTANCE,
 ) -> list[Graph]:
-    """Build one Graph per frame (neighbour list inside ``cutoff``), validating the frame."""
+    """Build one Graph per frame (neighbour list inside ``cutoff``), validating the frame.
+
+    Pairs closer than ``min_distance`` (Å) are rejected as broken data (0 disables the check)."""
     graphs = []
     for k, atoms in enumerate(frames):
         where = f"{source} frame {k}"
@@ -115,10 +122,10 @@ def graphs_from_atoms(
         else:
             energy, forces, stress = float("nan"), np.full((len(atoms), 3), np.nan), None
         i, j, vec = full_neighbor_list(atoms, cutoff)
-        if len(i):
+        if len(i) and min_distance > 0:
             dmin = float(np.sqrt((vec * vec).sum(1)).min())
-            if dmin < MIN_DISTANCE:
-                raise DataError(f"{where}: atoms closer than {MIN_DISTANCE} Å (min distance {dmin:.3f} Å)")
+            if dmin < min_distance:
+                raise DataError(f"{where}: atoms closer than {min_distance} Å (min distance {dmin:.3f} Å)")
         volume = float(abs(atoms.get_volume())) if atoms.pbc.all() else float("nan")
         n = len(atoms)
         graphs.append(

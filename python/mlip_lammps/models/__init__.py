@@ -11,10 +11,25 @@ from mlip_lammps.models.nep import NEPModel
 ARCHITECTURES: dict[str, type[nn.Module]] = {"nep": NEPModel}
 
 
-def build_model(architecture: str, n_species: int, hyperparameters: dict[str, Any]) -> nn.Module:
-    """Instantiate an architecture by name."""
+def build_model(architecture: str, n_species: int, hyperparameters: dict[str, Any], species: list[str] | None = None) -> nn.Module:
+    """Instantiate an architecture by name; ``hyperparameters["zbl"]`` ({inner, outer} in Å, needs
+    ``species``) adds ZBL short-range repulsion around it."""
     try:
         cls = ARCHITECTURES[architecture]
     except KeyError:
         raise ValueError(f"unknown architecture '{architecture}'; available: {sorted(ARCHITECTURES)}") from None
-    return cls(n_species=n_species, **hyperparameters)
+    hyper = dict(hyperparameters)
+    zbl = hyper.pop("zbl", None)
+    model = cls(n_species=n_species, **hyper)
+    if zbl is not None:
+        from mlip_lammps.models.zbl import ZBLModel
+
+        if species is None:
+            raise ValueError("a ZBL term needs the species names")
+        model = ZBLModel(model, species, **zbl)
+    return model
+
+
+def base_model(model: nn.Module) -> nn.Module:
+    """The learned model inside wrappers such as ZBLModel."""
+    return getattr(model, "inner_model", model)

@@ -21,6 +21,11 @@ class DataConfig(_Strict):
     species: Optional[list[str]] = Field(None, description="model species; default: those in train")
 
 
+class ZBLConfig(_Strict):
+    inner: float = Field(0.8, gt=0, description="Å; full ZBL below")
+    outer: float = Field(1.5, gt=0, description="Å; no ZBL above")
+
+
 class ModelConfig(_Strict):
     architecture: Literal["nep"] = "nep"
     cutoff: float = Field(5.5, gt=0.0, description="Å")
@@ -31,6 +36,7 @@ class ModelConfig(_Strict):
     n_angular: int = Field(6, ge=1)
     l_max: int = Field(4, ge=1, le=4)
     hidden: list[int] = Field(default_factory=lambda: [64, 64])
+    zbl: Optional["ZBLConfig"] = Field(None, description="add ZBL repulsion below `outer` Å")
 
     @model_validator(mode="after")
     def _angular_inside(self) -> "ModelConfig":
@@ -39,7 +45,10 @@ class ModelConfig(_Strict):
         return self
 
     def hyperparameters(self) -> dict:
-        return self.model_dump(exclude={"architecture"})
+        h = self.model_dump(exclude={"architecture"})
+        if h["zbl"] is None:
+            del h["zbl"]
+        return h
 
 
 class TrainingConfig(_Strict):

@@ -27,7 +27,7 @@ from mlip_lammps.contract import predict
 from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_structures
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
-from mlip_lammps.models import build_model
+from mlip_lammps.models import base_model, build_model
 from mlip_lammps.training.config import Config
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
@@ -49,6 +49,7 @@ def reference_energies(graphs: list[Graph], n_species: int) -> np.ndarray:
 @torch.no_grad()
 def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
     """Descriptor normalisation, energy scale (force RMS, eV/Å ~ eV per atom) and E0 shifts."""
+    model = base_model(model)
     dtype = model.descriptor_mean.dtype
     qs = []
     for k in range(0, len(graphs), 32):
@@ -192,7 +193,7 @@ def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, list[str],
     ck = torch.load(path, weights_only=False)
     mcfg = ck["config"]["model"]
     hyper = {k: v for k, v in mcfg.items() if k != "architecture"}
-    model = build_model(mcfg["architecture"], len(ck["species"]), hyper)
+    model = build_model(mcfg["architecture"], len(ck["species"]), hyper, ck["species"])
     model = model.to(next(iter(ck["best_model"].values())).dtype)
     model.load_state_dict(ck["best_model"])
     return model.eval(), ck["species"], ck["config"]
@@ -261,7 +262,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     valid_graphs = [g.to(dtype) for g in valid_graphs]
 
     hyper = cfg.model.hyperparameters()
-    model = build_model(cfg.model.architecture, len(species), hyper).to(dtype)
+    model = build_model(cfg.model.architecture, len(species), hyper, species).to(dtype)
     if t.reference_energies is not None:
         missing = sorted(set(species) - set(t.reference_energies))
         if missing:
