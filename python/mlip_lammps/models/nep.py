@@ -11,6 +11,12 @@ Per atom i (species s_i), with neighbours j inside the cutoff:
 * E_i = scale · MLP_{s_i}((q − μ)/σ) + e0[s_i].
 
 Forces and virials come from autograd of the total energy with respect to the edge vectors.
+
+Inference fast path: with ``fused = True`` (set by export when ``libmlip_ops.so`` is available,
+see mlip_lammps/ops.py and cpp/mlip_ops/), an eval-mode model on the CPU computes the
+descriptors and their edge derivatives with the fused C++ operators ``torch.ops.mlip.*``; torch
+autograd then runs only through the MLP (dE/dq). Same numbers to rounding, several times faster.
+Training always uses the pure-torch autograd path below.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import List, Tuple
 import torch
 from torch import nn
 
-from mlip_lammps.models.spherical import real_spherical_harmonics
+from mlip_lammps.models.spherical import SphericalHarmonics
 
 
 def chebyshev_basis(r: torch.Tensor, cutoff: float, n_basis: int) -> torch.Tensor:
@@ -36,6 +42,27 @@ def chebyshev_basis(r: torch.Tensor, cutoff: float, n_basis: int) -> torch.Tenso
         polys.append(2.0 * x * polys[-1] - polys[-2])
     T = torch.stack(polys[:n_basis], dim=1)
     return 0.5 * (T + 1.0) * fc.unsqueeze(1)
+
+
+def per_center_outer_sum(center: torch.Tensor, a: torch.Tensor, b: torch.Tensor, n: int) -> torch.Tensor:
+    """Σ_{e: center[e] = i} a_e ⊗ b_e for every centre i → (n, a.shape[1], b.shape[1]).
+
+    Edges are laid out per centre (zero padded) and contracted with one bmm, so the per-edge
+    outer product (E, A, B), the memory-bound hot spot of training, is never formed.
+    """
+    n_edges = center.shape[0]
+    if n_edges == 0:
+        return torch.zeros((n, a.shape[1], b.shape[1]), dtype=a.dtype, device=a.device)
+    order = torch.argsort(center, stable=True)
+    c = center.index_select(0, order)
+    counts = torch.bincount(c, minlength=n)
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(n_edges, device=center.device) - starts.index_select(0, c)
+    m = int(counts.max())
+    flat = c * m + slot
+    a_pad = torch.zeros((n * m, a.shape[1]), dtype=a.dtype, device=a.device).index_copy(0, flat, a.index_select(0, order))
+    b_pad = torch.zeros((n * m, b.shape[1]), dtype=b.dtype, device=b.device).index_copy(0, flat, b.index_select(0, order))
+    return torch.bmm(a_pad.view(n, m, a.shape[1]).transpose(1, 2), b_pad.view(n, m, b.shape[1]))
 
 
 class SpeciesMLP(nn.Module):
@@ -68,6 +95,10 @@ class SpeciesMLP(nn.Module):
 
 class NEPModel(nn.Module):
     """NEP-style potential obeying the model contract (docs/model-contract.md)."""
+
+    # A TorchScript constant: with fused = False the fused branch of forward() is not even
+    # compiled, so scripting works without libmlip_ops.so.
+    __constants__ = ["fused"]
 
     def __init__(
         self,
@@ -108,6 +139,9 @@ class NEPModel(nn.Module):
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("species_energy", torch.zeros(n_species))
         self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden)
+        self.spherical_harmonics = SphericalHarmonics(l_max)
+        # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
+        self.fused = False
 
     def descriptors(
         self,
@@ -133,10 +167,8 @@ class NEPModel(nn.Module):
         u = edge_vectors.index_select(0, ang) / r_a.unsqueeze(1)
         f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular)
         g_ang = self._mix(f_ang, pair.index_select(0, ang), c_ang)
-        ylm = real_spherical_harmonics(u, self.l_max)
-        n_lm = ylm.shape[1]
-        A = torch.zeros((n, self.n_angular, n_lm), dtype=r.dtype, device=r.device)
-        A = A.index_add(0, edge_center.index_select(0, ang), g_ang.unsqueeze(2) * ylm.unsqueeze(1))
+        ylm = self.spherical_harmonics(u)
+        A = per_center_outer_sum(edge_center.index_select(0, ang), g_ang, ylm, n)
         A2 = A * A * self.lm_weight.to(r.dtype)
         q_ang = torch.zeros((n, self.n_angular, self.l_max), dtype=r.dtype, device=r.device)
         q_ang = q_ang.index_add(2, self.lm_to_l, A2).reshape(n, self.n_angular * self.l_max)
@@ -155,6 +187,10 @@ class NEPModel(nn.Module):
         edge_vectors: torch.Tensor,
     ) -> torch.Tensor:
         q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        return self.energy_from_descriptors(q, center_species)
+
+    def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
+        """Per-atom energies (n,) from raw descriptors (n, n_descriptors)."""
         x = (q - self.descriptor_mean) / self.descriptor_std
         return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
 
@@ -169,6 +205,9 @@ class NEPModel(nn.Module):
 
         In training mode the gradient keeps its graph so force losses can be backpropagated.
         """
+        if self.fused:
+            if not self.training and edge_vectors.is_cpu:
+                return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
         create_graph = self.training
         if not edge_vectors.requires_grad:
             edge_vectors = edge_vectors.requires_grad_(True)
@@ -182,3 +221,35 @@ class NEPModel(nn.Module):
         if not create_graph:
             energy = energy.detach()
         return energy, g
+
+    def _forward_fused(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """forward() through the fused kernels: q and A_nlm from mlip::nep_descriptors, dE/dq by
+        autograd through the MLP only, dE/d edge_vectors from mlip::nep_edge_grad."""
+        dtype = edge_vectors.dtype
+        vectors = edge_vectors.detach()
+        c_radial = self.c_radial.detach().to(dtype)
+        c_angular = self.c_angular.detach().to(dtype)
+        lm_weight = self.lm_weight.to(dtype)
+        q, A = torch.ops.mlip.nep_descriptors(
+            center_species, edge_center, edge_neighbor_species, vectors,
+            c_radial, c_angular, lm_weight, self.cutoff, self.cutoff_angular, self.l_max,
+        )
+        q = q.requires_grad_(True)
+        energy = self.energy_from_descriptors(q, center_species)
+        dE_dq = torch.zeros_like(q)
+        if energy.requires_grad:  # False only for an empty input (no atoms)
+            grads = torch.autograd.grad([energy.sum()], [q], allow_unused=True)
+            grad = grads[0]
+            if grad is not None:
+                dE_dq = grad
+        edge_grad = torch.ops.mlip.nep_edge_grad(
+            center_species, edge_center, edge_neighbor_species, vectors,
+            c_radial, c_angular, lm_weight, self.cutoff, self.cutoff_angular, self.l_max, A, dE_dq,
+        )
+        return energy.detach(), edge_grad
