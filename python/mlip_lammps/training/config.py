@@ -103,7 +103,8 @@ def _set_path(d: dict, dotted: str, value) -> None:
 def load_config(path: str | Path | None, overrides: list[str] | None = None, base: dict | None = None) -> Config:
     """Read YAML, apply ``key.sub=value`` overrides (values parsed as YAML), validate.
 
-    Relative data paths are resolved against the config file's folder.
+    Relative data and output paths in the file are resolved against the config file's folder;
+    an ``output=`` override is taken relative to the working directory.
     """
     raw: dict = dict(base or {})
     root = Path(".")
@@ -127,4 +128,6 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None, bas
         p = getattr(cfg.data, name)
         if p is not None and not p.is_absolute():
             setattr(cfg.data, name, (root / p).resolve())
+    if not cfg.output.is_absolute() and path is not None and "output" in raw and not any(o.startswith("output=") for o in overrides or []):
+        cfg.output = (root / cfg.output).resolve()
     return cfg
