@@ -76,12 +76,15 @@ def parse_last_loop(log: str) -> dict:
         if l.startswith("Nlocal") or l.startswith("Total # of neighbors"):
             break
     neigh = re.search(r"Neighbor list builds = (\d+)", log[log.rfind("Loop time") :])
+    cpu = re.search(r"([\d.]+)% CPU use", log[log.rfind("Loop time") :])
     return {
         "loop_s": loop,
         "procs": procs,
         "steps": steps,
         "atoms": natoms,
         "us_per_atom_step": loop / (steps * natoms) * 1e6,
+        # LAMMPS' "% CPU use" (process CPU / wall time): below 100 when the machine is shared
+        "cpu_use_percent": float(cpu.group(1)) if cpu else None,
         "breakdown_s": breakdown,
         "neighbor_builds": int(neigh.group(1)) if neigh else None,
     }
@@ -176,19 +179,13 @@ write_data {path.name}
 
 
 def float32_copy(model: Path, workdir: Path) -> Path:
-    """Re-export ``model`` (float64, mlip_lammps NEP) in float32 with the same weights."""
-    import torch
-
+    """The float64 model re-exported in float32 (same weights, fused if the float64 one is)."""
     from mlip_lammps.contract import load_model
-    from mlip_lammps.export import export_model
-    from mlip_lammps.models import build_model
+    from mlip_lammps.export.reexport import reexport
 
-    module, meta = load_model(model)
+    _, meta = load_model(model)
     out = workdir / f"{model.stem}_f32.pt"
-    net = build_model(meta.architecture, len(meta.species), meta.hyperparameters).double()
-    net.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in module.state_dict().items()})
-    export_model(net, out, meta.species, meta.architecture, meta.hyperparameters, meta.training, dtype="float32")
-    del torch
+    reexport(model, out, dtype="float32", fused=meta.requires_ops is not None)
     return out
 
 
@@ -255,40 +252,56 @@ def main(argv: list[str] | None = None) -> int:
                 r.update(engine=eng, size=n, repeat=rep)
                 runs.append(r)
                 print(f"  repeat {rep} {eng:9s} N={n:>7,}: {r['us_per_atom_step']:8.3f} us/atom/step "
-                      f"({steps} steps, {r['neighbor_builds']} neighbour builds)", flush=True)
+                      f"({steps} steps, {r['neighbor_builds']} neighbour builds, {r['cpu_use_percent']}% CPU)", flush=True)
 
     summary = []
+    mlip_engines = [e for e in args.engines if e != "eam"]
     for n in sizes:
         row = {"size": n}
         for eng in args.engines:
-            vals = [r["us_per_atom_step"] for r in runs if r["engine"] == eng and r["size"] == n]
+            sel = [r for r in runs if r["engine"] == eng and r["size"] == n]
+            vals = [r["us_per_atom_step"] for r in sel]
             row[eng] = statistics.median(vals)
             row[f"{eng}_min"] = min(vals)
             row[f"{eng}_max"] = max(vals)
-            bd = [r["breakdown_s"] for r in runs if r["engine"] == eng and r["size"] == n]
-            steps = [r["steps"] for r in runs if r["engine"] == eng and r["size"] == n]
+            cpu = [r["us_per_atom_step"] * r["cpu_use_percent"] / 100 for r in sel if r["cpu_use_percent"]]
+            row[f"{eng}_cpu"] = statistics.median(cpu) if cpu else None
+            row[f"{eng}_cpu_use_percent"] = statistics.median(r["cpu_use_percent"] or 0.0 for r in sel)
             row[f"{eng}_breakdown_us"] = {
-                sec: statistics.median(b.get(sec, 0.0) / (s * n) * 1e6 for b, s in zip(bd, steps)) for sec in BREAKDOWN_SECTIONS
+                sec: statistics.median(r["breakdown_s"].get(sec, 0.0) / (r["steps"] * n) * 1e6 for r in sel)
+                for sec in BREAKDOWN_SECTIONS
             }
-        for eng in args.engines:
-            if eng != "eam" and "eam" in args.engines:
+        if "eam" in args.engines:
+            for eng in mlip_engines:
                 row[f"{eng}_over_eam"] = row[eng] / row["eam"]
+                if row[f"{eng}_cpu"] and row["eam_cpu"]:
+                    row[f"{eng}_over_eam_cpu"] = row[f"{eng}_cpu"] / row["eam_cpu"]
         summary.append(row)
 
+    ratio = "eam" in args.engines and mlip_engines
     md = [
-        f"# LAMMPS speed: {args.structure} Cu, 1 MPI rank, 1 thread, float64/float32 mlip vs eam/alloy",
+        f"# LAMMPS speed: {args.structure} Cu, 1 MPI rank, 1 thread, mlip (float64/float32) vs eam/alloy",
         "",
-        f"Model `{os.path.relpath(model64, REPO)}`; median of {args.repeats} interleaved repeats, µs per atom per step "
-        "from the LAMMPS 'Loop time' (NVE, 1 fs, neighbor 1.0 bin, check every step).",
+        f"Model `{os.path.relpath(model64, REPO)}`; median of {args.repeats} interleaved repeats, µs per atom "
+        "per step from the LAMMPS 'Loop time' (NVE, 1 fs, neighbor 1.0 bin, check every step). "
+        "'wall' is the Loop time itself; 'cpu' is wall x LAMMPS' '% CPU use' (the process's CPU "
+        "time), the better measure when other work shares the cores (median CPU use in the last column).",
         "",
-        "| atoms | " + " | ".join(args.engines) + " | " + " | ".join(f"{e}/eam" for e in args.engines if e != "eam" and "eam" in args.engines) + " |",
-        "|---:|" + "---:|" * (len(args.engines) + sum(1 for e in args.engines if e != "eam" and "eam" in args.engines)),
+        "| atoms | " + " | ".join(f"{e} wall | {e} cpu" for e in args.engines)
+        + ("".join(f" | {e}/eam wall | {e}/eam cpu" for e in mlip_engines) if ratio else "") + " | CPU use % |",
+        "|---:|" + "---:|---:|" * len(args.engines) + ("---:|---:|" * len(mlip_engines) if ratio else "") + "---:|",
     ]
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     for row in summary:
-        cells = [f"{row['size']:,}"] + [f"{row[e]:.3f}" for e in args.engines]
-        cells += [f"{row[f'{e}_over_eam']:.1f}x" for e in args.engines if e != "eam" and "eam" in args.engines]
+        cells = [f"{row['size']:,}"]
+        for e in args.engines:
+            cells += [fmt(row[e]), fmt(row[f"{e}_cpu"])]
+        if ratio:
+            for e in mlip_engines:
+                cells += [f"{row[f'{e}_over_eam']:.1f}x", f"{row[f'{e}_over_eam_cpu']:.1f}x" if row.get(f"{e}_over_eam_cpu") else "n/a"]
+        cells.append(" / ".join(f"{row[f'{e}_cpu_use_percent']:.0f}" for e in args.engines))
         md.append("| " + " | ".join(cells) + " |")
-    md += ["", "LAMMPS timing breakdown (median µs per atom per step):", "",
+    md += ["", "LAMMPS timing breakdown (wall, median µs per atom per step):", "",
            "| atoms | engine | " + " | ".join(BREAKDOWN_SECTIONS) + " |", "|---:|---|" + "---:|" * len(BREAKDOWN_SECTIONS)]
     for row in summary:
         for eng in args.engines:

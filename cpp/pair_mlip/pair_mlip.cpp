@@ -10,6 +10,8 @@
 
 #include "pair_mlip.h"
 
+#include "mlip_ops.h"    // libmlip_ops.so: the mlip:: torch operators fused models call
+
 #include "atom.h"
 #include "comm.h"
 #include "error.h"
@@ -42,6 +44,11 @@ struct PairMLIP::Model {
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype{torch::kFloat64};
   std::vector<torch::jit::IValue> inputs;
+};
+
+// an atom's position or force in LAMMPS' contiguous (n, 3) arrays (atom->x[0], atom->f[0])
+struct Vec3 {
+  double x, y, z;
 };
 
 // c10::Error messages can span many lines (TorchScript call stacks); the first line says what
@@ -236,6 +243,13 @@ void PairMLIP::load_model(const std::string &device_request)
     error->all(FLERR, "pair_style mlip: {} has dtype '{}', expected float64 or float32",
                model_path, dtype);
 
+  // optional: the torch operator library the model calls; this plugin links libmlip_ops.so
+  if (meta.contains("requires_ops") &&
+      (!meta["requires_ops"].is_string() || meta["requires_ops"].get<std::string>() != "mlip"))
+    error->all(FLERR,
+               "pair_style mlip: {} needs torch operators '{}'; this plugin provides only 'mlip'",
+               model_path, meta["requires_ops"].dump());
+
   const json &cut = require("cutoff");
   if (!cut.is_number() || !(cut.get<double>() > 0.0))
     error->all(FLERR, "pair_style mlip: metadata key 'cutoff' in {} must be a positive number",
@@ -310,6 +324,9 @@ void PairMLIP::load_model(const std::string &device_request)
                    "on {} with {} torch thread(s) per MPI rank\n",
                    model_path, arch, utils::join_words(species, " "), cutoff, dtype,
                    model->device.str(), nthreads);
+    if (meta.contains("requires_ops"))
+      utils::logmesg(lmp, "pair_style mlip: model uses the mlip torch operators ({})\n",
+                     mlip_ops_info());
   }
 }
 
@@ -393,46 +410,66 @@ void PairMLIP::compute(int eflag, int vflag)
   const int *numneigh = list->numneigh;
   int **firstneigh = list->firstneigh;
 
-  // ---- graph of this rank's local atoms: clear() keeps capacity, so no per-step allocation
+  // ---- graph of this rank's local atoms, edges grouped by centre (the fused kernels use that).
+  // The buffers only grow (sized for every listed pair), so steady-state steps do not allocate,
+  // and are filled through raw pointers.
 
-  center_atom.clear();
-  center_species.clear();
-  edge_center.clear();
-  edge_neighbor_species.clear();
-  edge_atom.clear();
-  edge_vectors.clear();
+  int64_t max_edges = 0;
+  for (int ii = 0; ii < inum; ii++) max_edges += numneigh[ilist[ii]];
+  if (static_cast<int64_t>(center_first.size()) < inum + 1) {
+    center_atom.resize(inum);
+    center_species.resize(inum);
+    center_first.resize(inum + 1);
+  }
+  if (static_cast<int64_t>(edge_center.size()) < max_edges) {
+    edge_center.resize(max_edges);
+    edge_neighbor_species.resize(max_edges);
+    edge_atom.resize(max_edges);
+    edge_vectors.resize(3 * max_edges);
+  }
+  int *c_atom = center_atom.data();
+  int64_t *c_species = center_species.data();
+  int64_t *c_first = center_first.data();
+  int64_t *e_center = edge_center.data();
+  int64_t *e_species = edge_neighbor_species.data();
+  int *e_nbr = edge_atom.data();
+  double *e_vec = edge_vectors.data();
+  const int *t2s = type2species.data();
+  const double cutsq = cutoff_sq;
 
+  const Vec3 *const xx = inum ? reinterpret_cast<const Vec3 *>(x[0]) : nullptr;    // (n, 3)
+  int64_t n = 0, nedges = 0;
   for (int ii = 0; ii < inum; ii++) {
     const int i = ilist[ii];
-    const int si = type2species[type[i]];
+    const int si = t2s[type[i]];
     if (si < 0) continue;    // NULL type (pair hybrid)
-    const int64_t c = static_cast<int64_t>(center_atom.size());
-    center_atom.push_back(i);
-    center_species.push_back(si);
+    const int64_t c = n++;
+    c_atom[c] = i;
+    c_species[c] = si;
+    c_first[c] = nedges;
 
-    const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
+    const double xi = xx[i].x, yi = xx[i].y, zi = xx[i].z;
     const int *jlist = firstneigh[i];
     const int jnum = numneigh[i];
     for (int jj = 0; jj < jnum; jj++) {
       const int j = jlist[jj] & NEIGHMASK;
-      const int sj = type2species[type[j]];
-      if (sj < 0) continue;
-      const double dx = x[j][0] - xi;
-      const double dy = x[j][1] - yi;
-      const double dz = x[j][2] - zi;
-      // the list holds pairs up to cutoff + skin; pairs beyond the cutoff contribute zero
-      if (dx * dx + dy * dy + dz * dz >= cutoff_sq) continue;
-      edge_center.push_back(c);
-      edge_neighbor_species.push_back(sj);
-      edge_atom.push_back(j);
-      edge_vectors.push_back(dx);
-      edge_vectors.push_back(dy);
-      edge_vectors.push_back(dz);
+      const double dx = xx[j].x - xi;
+      const double dy = xx[j].y - yi;
+      const double dz = xx[j].z - zi;
+      const int sj = t2s[type[j]];
+      // Branch-free: every candidate is written, and kept only if inside the cutoff (the list
+      // holds pairs up to cutoff + skin; pairs beyond the cutoff contribute zero) and not of a
+      // NULL type. The buffers hold every listed pair, so the write is always in bounds.
+      e_center[nedges] = c;
+      e_species[nedges] = sj;
+      e_nbr[nedges] = j;
+      e_vec[3 * nedges] = dx;
+      e_vec[3 * nedges + 1] = dy;
+      e_vec[3 * nedges + 2] = dz;
+      nedges += (dx * dx + dy * dy + dz * dz < cutsq) & (sj >= 0);
     }
   }
-
-  const int64_t n = static_cast<int64_t>(center_atom.size());
-  const int64_t nedges = static_cast<int64_t>(edge_center.size());
+  c_first[n] = nedges;
   if (n == 0) return;    // empty subdomain: nothing to evaluate
 
   // ---- wrap the buffers as tensors (no copy on the CPU) and run the model.
@@ -443,15 +480,17 @@ void PairMLIP::compute(int eflag, int vflag)
   std::string failure;
   try {
     const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
-    torch::Tensor t_center_species = torch::from_blob(center_species.data(), {n}, i64);
-    torch::Tensor t_edge_center = torch::from_blob(edge_center.data(), {nedges}, i64);
-    torch::Tensor t_edge_species = torch::from_blob(edge_neighbor_species.data(), {nedges}, i64);
+    torch::Tensor t_center_species = torch::from_blob(c_species, {n}, i64);
+    torch::Tensor t_edge_center = torch::from_blob(e_center, {nedges}, i64);
+    torch::Tensor t_edge_species = torch::from_blob(e_species, {nedges}, i64);
     torch::Tensor t_edge_vectors;
     if (model->dtype == torch::kFloat64) {
-      t_edge_vectors = torch::from_blob(edge_vectors.data(), {nedges, 3},
+      t_edge_vectors = torch::from_blob(e_vec, {nedges, 3},
                                         torch::TensorOptions().dtype(torch::kFloat64));
     } else {
-      edge_vectors_f32.assign(edge_vectors.begin(), edge_vectors.end());
+      if (static_cast<int64_t>(edge_vectors_f32.size()) < 3 * nedges)
+        edge_vectors_f32.resize(3 * nedges);
+      for (int64_t k = 0; k < 3 * nedges; k++) edge_vectors_f32[k] = static_cast<float>(e_vec[k]);
       t_edge_vectors = torch::from_blob(edge_vectors_f32.data(), {nedges, 3},
                                         torch::TensorOptions().dtype(torch::kFloat32));
     }
@@ -485,18 +524,35 @@ void PairMLIP::compute(int eflag, int vflag)
   if (grad.dim() != 2 || grad.size(0) != nedges || grad.size(1) != 3)
     error->one(FLERR, "pair_style mlip: model returned edge_grad of shape {}, expected [{}, 3]",
                shape_str(grad), nedges);
-  // accumulate in double whatever the model dtype (no copy for float64 on the CPU)
+  // accumulate in double whatever the model dtype (no copy for float64 on the CPU; float32
+  // gradients are converted into a buffer that is reused between steps)
   energy = energy.to(torch::kCPU, torch::kFloat64).contiguous();
-  grad = grad.to(torch::kCPU, torch::kFloat64).contiguous();
+  const double *g = nullptr;
+  if (grad.device().is_cpu() && grad.scalar_type() == torch::kFloat64) {
+    grad = grad.contiguous();
+    g = grad.data_ptr<double>();
+  } else {
+    if (static_cast<int64_t>(grad_f64.size()) < 3 * nedges) grad_f64.resize(3 * nedges);
+    torch::from_blob(grad_f64.data(), {nedges, 3}, torch::TensorOptions().dtype(torch::kFloat64))
+        .copy_(grad);
+    g = grad_f64.data();
+  }
 
   const double *e_atom = energy.data_ptr<double>();
-  const double *g = grad.data_ptr<double>();
 
   // ---- a NaN or inf anywhere makes these sums non-finite: check before touching forces
+  // (the gradient sum uses 8 partial sums so that it vectorises)
 
   double esum = 0.0, gsum = 0.0;
   for (int64_t c = 0; c < n; c++) esum += e_atom[c];
-  for (int64_t k = 0; k < 3 * nedges; k++) gsum += g[k];
+  {
+    double part[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    const int64_t ng = 3 * nedges, nv = ng / 8 * 8;
+    for (int64_t k = 0; k < nv; k += 8)
+      for (int l = 0; l < 8; l++) part[l] += g[k + l];
+    for (int64_t k = nv; k < ng; k++) gsum += g[k];
+    for (int l = 0; l < 8; l++) gsum += part[l];
+  }
   if (!std::isfinite(esum) || !std::isfinite(gsum))
     error->one(FLERR,
                "pair_style mlip: model returned non-finite energy or forces on rank {} "
@@ -505,34 +561,41 @@ void PairMLIP::compute(int eflag, int vflag)
 
   if (eflag_global) eng_vdwl += esum;
   if (eflag_atom)
-    for (int64_t c = 0; c < n; c++) eatom[center_atom[c]] += e_atom[c];
+    for (int64_t c = 0; c < n; c++) eatom[c_atom[c]] += e_atom[c];
 
-  // ---- forces F_i += g, F_j -= g and virial W -= r (x) g (LAMMPS order xx yy zz xy xz yz)
+  // ---- forces F_i += g, F_j -= g and virial W -= r (x) g (LAMMPS order xx yy zz xy xz yz);
+  // edges are grouped by centre, so F_i is summed in registers
 
+  Vec3 *const ff = reinterpret_cast<Vec3 *>(f[0]);
   double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-  for (int64_t e = 0; e < nedges; e++) {
-    const int i = center_atom[edge_center[e]];
-    const int j = edge_atom[e];
-    const double gx = g[3 * e], gy = g[3 * e + 1], gz = g[3 * e + 2];
-    f[i][0] += gx;
-    f[i][1] += gy;
-    f[i][2] += gz;
-    f[j][0] -= gx;
-    f[j][1] -= gy;
-    f[j][2] -= gz;
+  for (int64_t c = 0; c < n; c++) {
+    const int i = c_atom[c];
+    double fx = 0.0, fy = 0.0, fz = 0.0;
+    for (int64_t e = c_first[c]; e < c_first[c + 1]; e++) {
+      const int j = e_nbr[e];
+      const double gx = g[3 * e], gy = g[3 * e + 1], gz = g[3 * e + 2];
+      fx += gx;
+      fy += gy;
+      fz += gz;
+      ff[j].x -= gx;
+      ff[j].y -= gy;
+      ff[j].z -= gz;
 
-    if (vflag_either) {
-      const double dx = edge_vectors[3 * e], dy = edge_vectors[3 * e + 1],
-                   dz = edge_vectors[3 * e + 2];
-      const double w[6] = {-dx * gx, -dy * gy, -dz * gz, -dx * gy, -dx * gz, -dy * gz};
-      if (vflag_global)
-        for (int k = 0; k < 6; k++) v[k] += w[k];
-      if (vflag_atom)
-        for (int k = 0; k < 6; k++) {
-          vatom[i][k] += 0.5 * w[k];
-          vatom[j][k] += 0.5 * w[k];
-        }
+      if (vflag_either) {
+        const double dx = e_vec[3 * e], dy = e_vec[3 * e + 1], dz = e_vec[3 * e + 2];
+        const double w[6] = {-dx * gx, -dy * gy, -dz * gz, -dx * gy, -dx * gz, -dy * gz};
+        if (vflag_global)
+          for (int k = 0; k < 6; k++) v[k] += w[k];
+        if (vflag_atom)
+          for (int k = 0; k < 6; k++) {
+            vatom[i][k] += 0.5 * w[k];
+            vatom[j][k] += 0.5 * w[k];
+          }
+      }
     }
+    ff[i].x += fx;
+    ff[i].y += fy;
+    ff[i].z += fz;
   }
   if (vflag_global)
     for (int k = 0; k < 6; k++) virial[k] += v[k];

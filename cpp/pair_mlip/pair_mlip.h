@@ -42,14 +42,17 @@ class PairMLIP : public Pair {
 
   std::vector<int> type2species;    // LAMMPS atom type (1..ntypes) -> species index, -1 = NULL
 
-  // per-step buffers, kept as members so their capacity is reused between steps
+  // per-step buffers, kept as members and only grown, so steps do not allocate; sized for the
+  // upper bound (every listed pair), of which the first n centres / E edges are used
   std::vector<int> center_atom;                 // centre index -> LAMMPS local atom index
   std::vector<int64_t> center_species;          // (n)
+  std::vector<int64_t> center_first;            // (n + 1) first edge of each centre
   std::vector<int64_t> edge_center;             // (E) centre index of each edge
   std::vector<int64_t> edge_neighbor_species;   // (E)
   std::vector<int> edge_atom;                   // (E) LAMMPS index (local or ghost) of neighbour
   std::vector<double> edge_vectors;             // (E*3) x[j] - x[i]
   std::vector<float> edge_vectors_f32;          // (E*3) copy for float32 models
+  std::vector<double> grad_f64;                 // (E*3) float64 copy of float32 edge gradients
 
   void allocate();
   void load_model(const std::string &device_request);

@@ -40,17 +40,21 @@ class ModelMetadata:
     package_version: str
     created: str
     committee_size: int = 1  # > 1: the module also has committee() (docs/model-contract.md)
+    # torch operator library the model calls: "mlip" = libmlip_ops.so (mlip_lammps/ops.py);
+    # None (key absent) for models that need only stock torch
+    requires_ops: str | None = None
 
     @property
     def torch_dtype(self) -> torch.dtype:
         return {"float64": torch.float64, "float32": torch.float32}[self.dtype]
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+        d = {k: v for k, v in self.__dict__.items() if not (k == "requires_ops" and v is None)}
+        return json.dumps(d, indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> "ModelMetadata":
-        optional = {"committee_size"}
+        optional = {"committee_size", "requires_ops"}
         missing = [k for k in cls.__dataclass_fields__ if k not in d and k not in optional]
         if missing:
             raise ModelContractError(f"{source}: metadata lacks keys {missing}")
@@ -72,17 +76,27 @@ class ModelMetadata:
             raise ModelContractError(f"{source}: unsupported dtype '{self.dtype}'")
         if not self.cutoff > 0:
             raise ModelContractError(f"{source}: cutoff must be positive, got {self.cutoff}")
+        if self.requires_ops is not None and self.requires_ops != "mlip":
+            raise ModelContractError(f"{source}: needs torch operators '{self.requires_ops}'; only 'mlip' is provided")
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.jit.ScriptModule, ModelMetadata]:
     """Load an exported model file and its metadata, checking the contract."""
+    from mlip_lammps.ops import load_error, load_ops
+
     path = Path(path)
     if not path.is_file():
         raise ModelContractError(f"model file not found: {path}")
+    have_ops = load_ops()  # fused models call torch.ops.mlip.*: register them before loading
     extra = {METADATA_FILE: ""}
     try:
         module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
     except Exception as exc:  # torch raises RuntimeError/ValueError variants for corrupt zips
+        if not have_ops and "mlip::" in str(exc):
+            raise ModelContractError(
+                f"{path}: the model uses the mlip torch operators (libmlip_ops.so), which are not available: "
+                f"{load_error()}"
+            ) from exc
         raise ModelContractError(f"{path}: not a valid TorchScript mlip model ({exc})") from exc
     if not extra[METADATA_FILE]:
         raise ModelContractError(f"{path}: no {METADATA_FILE} inside; not an mlip_lammps model")

@@ -6,6 +6,9 @@
   mlip eval MODEL DATA        errors of a model on labelled data
   mlip export CKPT -o OUT     export the best model of a training checkpoint
   mlip data summary DATA      frames, species, config types and label statistics
+  mlip melt ...               melting temperature by solid-liquid coexistence
+  mlip liquid ...             liquid density, g(r), S(q), diffusion, viscosity
+  mlip crystallize ...        crystallisation onset on continuous cooling
 """
 
 from __future__ import annotations
@@ -88,19 +91,35 @@ def _data_summary(args) -> int:
 
 
 def _export(args) -> int:
-    import torch
-
     from mlip_lammps.export import export_model
-    from mlip_lammps.models import build_model
+    from mlip_lammps.training.trainer import model_from_checkpoint
 
-    ck = torch.load(args.checkpoint, weights_only=False)
-    cfg = ck["config"]["model"]
-    hyper = {k: v for k, v in cfg.items() if k != "architecture"}
-    model = build_model(cfg["architecture"], len(ck["species"]), hyper)
-    model.load_state_dict(ck["best_model"])
-    meta = export_model(model, args.output, ck["species"], cfg["architecture"], hyper, {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
+    model, species, cfg = model_from_checkpoint(args.checkpoint)
+    hyper = {k: v for k, v in cfg["model"].items() if k != "architecture"}
+    meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper,
+                        {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
     print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")
     return 0
+
+
+def _workflow(name: str):
+    """Subcommand function running ``mlip_lammps.workflows.<name>.main``; bad inputs and failed
+    LAMMPS runs are reported in one line (exit 2)."""
+
+    def run(args) -> int:
+        import importlib
+
+        from mlip_lammps.contract import ModelContractError
+        from mlip_lammps.workflows.potential import PotentialError
+        from mlip_lammps.workflows.structures import StructureError
+
+        try:
+            return importlib.import_module(f"mlip_lammps.workflows.{name}").main(args)
+        except (StructureError, PotentialError, ModelContractError, RuntimeError, FileNotFoundError, ValueError) as exc:
+            print(f"mlip {name}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.set_defaults(func=_export)
+    from mlip_lammps.workflows import crystallize, liquid, melt
+
+    for name, module in (("melt", melt), ("liquid", liquid), ("crystallize", crystallize)):
+        p = sub.add_parser(name, help=module.__doc__.splitlines()[0].split(": ", 1)[1], description=module.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(func=_workflow(name))
     args = ap.parse_args(argv)
     from mlip_lammps.contract import ModelContractError
     from mlip_lammps.data.dataset import DataError

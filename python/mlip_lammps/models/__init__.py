@@ -7,6 +7,11 @@ from typing import Any
 from torch import nn
 
 from mlip_lammps.models.nep import NEPModel
+from mlip_lammps.ops import load_ops
+
+# Register torch.ops.mlip.* (fused kernels) when libmlip_ops.so is installed; without it models
+# still train and run through their pure-torch path.
+load_ops()
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"nep": NEPModel}
 

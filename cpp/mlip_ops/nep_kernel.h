@@ -1,0 +1,100 @@
+/* Fused NEP descriptor kernels (torch-free).
+
+   The same template code (nep_kernel_impl.h) is compiled twice: once for the baseline x86-64
+   ISA (namespace mlip_ops::base) and once with AVX2+FMA (namespace mlip_ops::avx2, only where
+   the compiler supports it); nep_ops.cpp picks one at run time from the CPU's features.
+   Nothing here may use std:: templates or other inline code that the linker could merge across
+   the two translation units (an AVX2 copy could then run on a CPU without AVX2): the kernels
+   work on raw pointers and scratch memory supplied by the caller.
+
+   The maths is that of NEPModel.descriptors (python/mlip_lammps/models/nep.py); see there.
+*/
+
+#ifndef MLIP_OPS_NEP_KERNEL_H
+#define MLIP_OPS_NEP_KERNEL_H
+
+#include "nep_ylm_terms.h"
+
+#include <cstdint>
+
+namespace mlip_ops {
+
+template <typename T> struct NepArgs {
+  // hyper-parameters
+  int n_species;
+  int n_radial, n_basis_radial;
+  int n_angular, n_basis_angular;
+  int l_max;    // 1..4; n_lm = l_max (l_max + 2) components Y_lm, l = 1..l_max, m = -l..l
+  T cutoff, cutoff_angular;
+  const T *c_radial;     // (S, S, n_radial, n_basis_radial)
+  const T *c_angular;    // (S, S, n_angular, n_basis_angular)
+  const T *lm_weight;    // (n_lm): 4 pi / (2l + 1) per Y_lm column, as the model stores it
+  const T *ylm_coef;     // (YLM_TERMS): coefficients of the Y_lm terms (nep_ylm_terms.h)
+
+  // graph, edges grouped by centre: centre c owns edges order[offsets[c] .. offsets[c+1])
+  // where order[k] = perm ? perm[k] : k
+  const int64_t *center_species;           // (n)
+  const int64_t *edge_neighbor_species;    // (E)
+  const T *edge_vectors;                   // (E, 3)
+  const int64_t *offsets;                  // (n + 1)
+  const int64_t *perm;                     // (E) or nullptr when edges are already grouped
+  int64_t max_edges;                       // max over centres of offsets[c+1] - offsets[c]
+
+  // descriptors: outputs; edge_grad: inputs
+  T *q;    // (n, n_radial + n_angular l_max)
+  T *A;    // (n, n_angular, n_lm)
+
+  // edge_grad only
+  const T *dE_dq;    // (n, n_radial + n_angular l_max)
+  T *edge_grad;      // (E, 3)
+};
+
+// Per-species MLP (SpeciesMLP in nep.py: Linear, tanh, ..., Linear to 1 output) and its input
+// gradient, for blocks of atoms of one species. Weights are repacked by nep_ops.cpp: widths
+// padded with zeros to multiples of MLP_PAD.
+constexpr int MLP_PAD = 16;    // elements; a multiple of every vector width used
+constexpr int MLP_BLOCK = 16;  // atoms per block
+
+template <typename T> struct MlpArgs {
+  int n_layers;           // Linear layers per net; tanh follows every one but the last
+  const int *width;       // (n_layers + 1) padded widths; width[n_layers] = 1 (energy)
+  // per net (species) s and layer l, index s * n_layers + l:
+  const T *const *Wt;     // (width[l], width[l+1]) W^T, zero padded (l < n_layers - 1)
+  const T *const *W;      // (width[l+1], width[l]) W, zero padded (l < n_layers - 1)
+  const T *const *b;      // (width[l+1]) bias, zero padded; last layer: weight row (width[l]) in W
+  const T *x;             // (n, n_in) inputs
+  int n_in;
+  const int64_t *order;   // atoms grouped by species
+  const int64_t *blocks;  // (n_blocks, 3): first position in order, count (<= MLP_BLOCK), species
+  T *y;                   // (n) outputs
+  T *dy_dx;               // (n, n_in)
+};
+
+// edges per chunk of the vectorised stages (a multiple of 8)
+constexpr int NEP_CHUNK = 32;
+
+// Each range function handles centres [c0, c1) and needs scratch_size(a) elements of scratch
+// (any alignment) to itself.
+#define MLIP_DECLARE_KERNELS(NS)                                                              \
+  namespace NS {                                                                              \
+  int64_t scratch_size(const NepArgs<double> &a);                                             \
+  int64_t scratch_size(const NepArgs<float> &a);                                              \
+  void descriptors(const NepArgs<double> &a, int64_t c0, int64_t c1, double *scratch);        \
+  void descriptors(const NepArgs<float> &a, int64_t c0, int64_t c1, float *scratch);          \
+  void edge_grad(const NepArgs<double> &a, int64_t c0, int64_t c1, double *scratch);          \
+  void edge_grad(const NepArgs<float> &a, int64_t c0, int64_t c1, float *scratch);            \
+  int64_t mlp_scratch_size(const MlpArgs<double> &a);                                          \
+  int64_t mlp_scratch_size(const MlpArgs<float> &a);                                           \
+  void mlp(const MlpArgs<double> &a, int64_t b0, int64_t b1, double *scratch);                 \
+  void mlp(const MlpArgs<float> &a, int64_t b0, int64_t b1, float *scratch);                   \
+  }
+
+MLIP_DECLARE_KERNELS(base)
+#ifdef MLIP_OPS_HAVE_AVX2
+MLIP_DECLARE_KERNELS(avx2)
+#endif
+#undef MLIP_DECLARE_KERNELS
+
+}    // namespace mlip_ops
+
+#endif

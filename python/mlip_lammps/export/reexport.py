@@ -1,0 +1,71 @@
+"""Re-export an exported model file without retraining, e.g. to switch it to the fused kernels
+(``libmlip_ops.so``) or to another dtype.
+
+    python -m mlip_lammps.export.reexport models/cu.pt models/cu.pt            # fused if available
+    python -m mlip_lammps.export.reexport models/cu.pt cu_f32.pt --dtype float32
+    python -m mlip_lammps.export.reexport models/cu.pt cu_pure.pt --no-fused
+
+The architecture is rebuilt from the file's metadata and every tensor of the TorchScript module is
+copied into it, non-persistent buffers included (e.g. the Y_lm coefficient matrix, whose exact
+values are part of the exported model), so the new file computes the same numbers; the metadata
+(training summary and creation time included) is kept except ``dtype``, ``requires_ops`` and
+``package_version``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from mlip_lammps.contract import ModelMetadata, load_model
+from mlip_lammps.export.export import export_model
+from mlip_lammps.models import build_model
+
+
+def rebuild_module(path: str | Path) -> tuple[torch.nn.Module, ModelMetadata]:
+    """The nn.Module (float64, eval mode) behind an exported model file, with all its tensors."""
+    scripted, meta = load_model(path)
+    if meta.committee_size != 1:
+        raise ValueError(f"{path}: committee models are not supported here")
+    model = build_model(meta.architecture, len(meta.species), meta.hyperparameters, species=list(meta.species))
+    model = model.double()
+    tensors = {k: v.double() if v.is_floating_point() else v for k, v in scripted.state_dict().items()}
+    persistent = model.state_dict().keys()
+    model.load_state_dict({k: v for k, v in tensors.items() if k in persistent})
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            if name not in persistent and name in tensors:
+                if buf.shape != tensors[name].shape:
+                    raise ValueError(f"{path}: buffer {name} has shape {tuple(tensors[name].shape)}, expected {tuple(buf.shape)}")
+                buf.copy_(tensors[name].to(buf.dtype))
+    return model.eval(), meta
+
+
+def reexport(src: str | Path, dst: str | Path, dtype: str | None = None, fused: bool | None = None) -> ModelMetadata:
+    """Write ``src``'s model to ``dst`` (may equal ``src``) in ``dtype`` (default: unchanged)."""
+    model, meta = rebuild_module(src)
+    return export_model(
+        model, dst, list(meta.species), meta.architecture, dict(meta.hyperparameters), dict(meta.training),
+        dtype=dtype or meta.dtype, fused=fused, created=meta.created,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("src", type=Path)
+    ap.add_argument("dst", type=Path)
+    ap.add_argument("--dtype", choices=["float64", "float32"], default=None)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--fused", dest="fused", action="store_true", default=None, help="require the fused kernels")
+    g.add_argument("--no-fused", dest="fused", action="store_false", help="pure-torch model")
+    args = ap.parse_args(argv)
+    meta = reexport(args.src, args.dst, args.dtype, args.fused)
+    print(f"wrote {args.dst} ({meta.dtype}, requires_ops={meta.requires_ops})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""``mlip crystallize``: crystallisation on continuous cooling of the liquid.
+
+One LAMMPS stage (``OUT/cooling/``): the crystal is melted by NPT at ``--t-start`` and held there,
+then cooled at zero pressure (NPT, linear temperature ramp) to ``--t-end`` at ``--rate`` (K/ps).
+Sampled along the ramp: potential energy per atom, volume, the q6 solid-like fraction
+(structures.solid_fraction_lines) and common-neighbour-analysis fractions (``compute cna/atom``:
+fcc, hcp, bcc, icosahedral, other).
+
+Onsets (K): ``T_onset_pe_K``, where the potential energy first falls persistently (5 consecutive
+samples) more than 5 residual standard deviations below a straight line fitted to the liquid's
+first quarter of the ramp (the latent heat released on crystallisation); ``T_onset_structure_K``,
+where the solid-like fraction first stays above ``--solid-threshold``. Both are None when the
+liquid does not crystallise (glass or too fast cooling). They depend on the cooling rate and system
+size (homogeneous nucleation): they are kinetic undercooling limits, not equilibrium temperatures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlip_lammps.workflows.analysis import onset_below_trend
+from mlip_lammps.workflows.potential import (
+    LOG, Potential, add_potential_arguments, lammps_header, potential_from_args, run_stage, write_structure)
+from mlip_lammps.workflows.structures import (
+    Structure, build, default_lattice_constant, elongated_repeats, nearest_neighbour_distance, parse_structure,
+    solid_fraction_lines, unit_cell)
+
+CNA_TYPES = ("fcc", "hcp", "bcc", "ico", "other")  # compute cna/atom values 1..5
+
+
+@dataclass
+class CoolingProtocol:
+    """Cooling parameters (K, K/ps, fs, steps)."""
+
+    t_start: float
+    t_end: float
+    rate_K_ps: float
+    n_atoms: int = 2048
+    timestep_fs: float = 2.0
+    melt_steps: int = 5000
+    thermo_every: int = 100
+    solid_threshold: float = 0.1
+    tdamp_ps: float = 0.1
+    pdamp_ps: float = 1.0
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.t_start > self.t_end > 0:
+            raise ValueError(f"need t_start > t_end > 0, got {self.t_start} and {self.t_end}")
+        if self.rate_K_ps <= 0:
+            raise ValueError(f"cooling rate must be positive, got {self.rate_K_ps}")
+
+    @property
+    def cooling_steps(self) -> int:
+        return int(round((self.t_start - self.t_end) / self.rate_K_ps / (self.timestep_fs / 1000)))
+
+
+def cna_lines(lattice: str, a: float) -> str:
+    """LAMMPS lines defining ``v_f_fcc`` … ``v_f_other``, the CNA fractions, with the cutoff between
+    the first and second neighbour shells of ``lattice`` (Å, from the lattice constant ``a``)."""
+    d = nearest_neighbour_distance(lattice, a)
+    cutoff = 1.394 * d if lattice in ("bcc", "b2") else 1.207 * d
+    lines = [f"compute         cna all cna/atom {cutoff:.4f}"]
+    for k, name in enumerate(CNA_TYPES, start=1):
+        lines += [f"variable        is_{name} atom c_cna=={k}",
+                  f"compute         n_{name} all reduce sum v_is_{name}",
+                  f"variable        f_{name} equal c_n_{name}/atoms"]
+    return "\n".join(lines)
+
+
+def cooling_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol) -> str:
+    fractions = " ".join(f"v_f_{n}" for n in CNA_TYPES)
+    return "\n".join([
+        lammps_header(potential, "../crystal.data", p.timestep_fs,
+                      f"mlip crystallize: melt at {p.t_start:g} K, cool to {p.t_end:g} K at {p.rate_K_ps:g} K/ps"),
+        solid_fraction_lines(structure.lattice, a),
+        cna_lines(structure.lattice, a),
+        "variable        pe_atom equal pe/atoms",
+        f"thermo_style    custom step time temp pe v_pe_atom vol v_fsolid {fractions}",
+        "thermo_modify   format float %.10g",
+        f"thermo          {p.thermo_every}",
+        f"velocity        all create {p.t_start:g} {p.seed} mom yes rot yes dist gaussian",
+        f"fix             npt all npt temp {p.t_start:g} {p.t_start:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
+        f"run             {p.melt_steps}",
+        "unfix           npt",
+        f"fix             npt all npt temp {p.t_start:g} {p.t_end:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
+        f"run             {p.cooling_steps}",
+        "write_data      final.data",
+        "",
+    ])
+
+
+def analyse_cooling(log: Path, p: CoolingProtocol) -> dict:
+    """Onset temperatures and structure fractions along the cooling ramp."""
+    from mlip_lammps.workflows.demo import parse_log
+
+    runs = parse_log(log)["runs"]
+    melt, ramp = runs[-2], runs[-1]
+    if melt["v_fsolid"][-1] > 0.05:
+        raise RuntimeError(f"{100 * melt['v_fsolid'][-1]:.0f}% of the atoms are still solid-like after melting at "
+                           f"{p.t_start:g} K: raise --t-start")
+    # the ramp's set-point temperature (the instantaneous one fluctuates)
+    t_set = p.t_start + (p.t_end - p.t_start) * (ramp["Step"] - ramp["Step"][0]) / p.cooling_steps
+    pe, fs = ramp["v_pe_atom"], ramp["v_fsolid"]
+    quarter = t_set >= p.t_start - 0.25 * (p.t_start - p.t_end)
+    k_pe = onset_below_trend(t_set, pe, quarter)
+    above = fs > p.solid_threshold
+    k_st = next((k for k in range(len(above)) if above[k:].all()), None)
+    final = {n: float(ramp[f"v_f_{n}"][-1]) for n in CNA_TYPES}
+    return {
+        "T_onset_pe_K": float(t_set[k_pe]) if k_pe is not None else None,
+        "T_onset_structure_K": float(t_set[k_st]) if k_st is not None else None,
+        "crystallized": bool(fs[-1] > 0.5),
+        "final_solid_fraction": float(fs[-1]),
+        "final_cna_fractions": final,
+        "final_pe_eV_per_atom": float(pe[-1]),
+        "series": {"T_set_K": t_set.tolist(), "T_K": ramp["Temp"].tolist(), "pe_eV_per_atom": pe.tolist(),
+                   "volume_A3": ramp["Volume"].tolist(), "solid_fraction": fs.tolist(),
+                   **{f"cna_{n}": ramp[f"v_f_{n}"].tolist() for n in CNA_TYPES}},
+    }
+
+
+def _plot(r: dict, p: CoolingProtocol, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = r["series"]
+    t = np.array(s["T_set_K"])
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+    ax1.plot(t, s["pe_eV_per_atom"], lw=0.8)
+    ax1.set_ylabel("potential energy (eV/atom)")
+    ax2.plot(t, s["solid_fraction"], color="k", lw=1.2, label="solid-like (q6)")
+    for n in CNA_TYPES[:4]:
+        ax2.plot(t, s[f"cna_{n}"], lw=0.8, label=f"CNA {n}")
+    for ax in (ax1, ax2):
+        for key, ls in (("T_onset_pe_K", "--"), ("T_onset_structure_K", ":")):
+            if r[key] is not None:
+                ax.axvline(r[key], color="r", ls=ls, lw=1, label=f"{key} = {r[key]:.0f} K" if ax is ax1 else None)
+    if r["T_onset_pe_K"] is not None or r["T_onset_structure_K"] is not None:
+        ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8)
+    ax2.set_ylabel("fraction of atoms")
+    ax2.set_xlabel(f"set-point temperature (K), cooling at {p.rate_K_ps:g} K/ps")
+    ax2.invert_xaxis()
+    ax1.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_crystallize(potential: Potential, structure: Structure, p: CoolingProtocol, out: Path, np_ranks: int = 1,
+                    threads: int = 1, lattice_constant: float | None = None) -> dict:
+    """Run (or resume) the cooling workflow in ``out``; writes ``result.json`` and
+    ``crystallize.png`` there and returns the result."""
+    from mlip_lammps.workflows.demo import parse_log
+
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    a0 = lattice_constant or default_lattice_constant(structure)
+    atoms = build(structure, elongated_repeats(unit_cell(structure, a0), p.n_atoms, aspect=1.0), a0, seed=p.seed)
+    write_structure(atoms, out / "crystal.data", potential.types)
+    run_stage(out / "cooling", cooling_input(potential, structure, a0, p), p.melt_steps + p.cooling_steps, "cooling",
+              np_ranks, threads)
+    r = analyse_cooling(out / "cooling" / LOG, p)
+    result = {
+        "T_onset_pe_K": r["T_onset_pe_K"], "T_onset_structure_K": r["T_onset_structure_K"],
+        "crystallized": r["crystallized"], "final_solid_fraction": r["final_solid_fraction"],
+        "final_cna_fractions": r["final_cna_fractions"],
+        "rate_K_per_ps": p.rate_K_ps, "rate_K_per_s": p.rate_K_ps * 1e12,
+        "potential": potential.label, "structure": structure.label, "n_atoms": len(atoms),
+        "method": "NPT (zero pressure) linear cooling ramp of the melt; onsets from the potential-energy drop below the "
+                  "liquid trend and from the q6 solid-like fraction; CNA fractions for the phase formed",
+        "protocol": {**asdict(p), "cooling_steps": p.cooling_steps},
+        "lammps_loop_time_s": float(sum(tm["seconds"] for tm in parse_log(out / "cooling" / LOG)["timings"])),
+        "wall_time_s": time.perf_counter() - t0,
+    }
+    (out / "result.json").write_text(json.dumps(result, indent=2))
+    (out / "cooling.json").write_text(json.dumps(r["series"]))
+    _plot(r, p, out / "crystallize.png", f"{structure.label} — {potential.label}")
+    return result
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    add_potential_arguments(ap)
+    d = CoolingProtocol(t_start=2.0, t_end=1.0, rate_K_ps=1.0)
+    g = ap.add_argument_group("cooling protocol")
+    g.add_argument("--t-start", type=float, required=True, help="melting and starting temperature (K), above the melting point")
+    g.add_argument("--t-end", type=float, required=True, help="final temperature (K)")
+    g.add_argument("--rate", type=float, required=True, help="cooling rate (K/ps; 1 K/ps = 1e12 K/s)")
+    g.add_argument("--n-atoms", type=int, default=d.n_atoms, help=f"about this many atoms in a near-cubic box (default {d.n_atoms})")
+    g.add_argument("--timestep", type=float, default=d.timestep_fs, help=f"fs (default {d.timestep_fs:g})")
+    g.add_argument("--melt-steps", type=int, default=d.melt_steps, help=f"steps at t_start before cooling (default {d.melt_steps})")
+    g.add_argument("--thermo-every", type=int, default=d.thermo_every, help=f"sampling interval in steps (default {d.thermo_every})")
+    g.add_argument("--solid-threshold", type=float, default=d.solid_threshold,
+                   help=f"solid-like fraction that marks the structural onset (default {d.solid_threshold:g})")
+
+
+def main(args: argparse.Namespace) -> int:
+    structure = parse_structure(args.structure, args.composition)
+    potential = potential_from_args(args, structure.species)
+    p = CoolingProtocol(t_start=args.t_start, t_end=args.t_end, rate_K_ps=args.rate, n_atoms=args.n_atoms,
+                        timestep_fs=args.timestep, melt_steps=args.melt_steps, thermo_every=args.thermo_every,
+                        solid_threshold=args.solid_threshold, seed=args.seed)
+    r = run_crystallize(potential, structure, p, Path(args.out).resolve(), args.np, args.threads, args.lattice_constant)
+    fmt = lambda v: "none" if v is None else f"{v:.0f} K"  # noqa: E731
+    print(f"cooling at {p.rate_K_ps:g} K/ps: crystallisation onset {fmt(r['T_onset_pe_K'])} (energy), "
+          f"{fmt(r['T_onset_structure_K'])} (structure); {Path(args.out) / 'result.json'}")
+    return 0
