@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """LAMMPS speed of pair_style mlip against eam/alloy on liquid (or fcc) Cu, 1 MPI rank, 1 thread.
 
-    python benchmarks/lammps_speed/run.py                 # 4,000 and 32,000 atoms (~5-10 min)
+    python benchmarks/lammps_speed/run.py                 # 4,000 and 32,000 atoms (~5-8 min)
     python benchmarks/lammps_speed/run.py --large         # also 256,000 atoms
     python benchmarks/lammps_speed/run.py --sizes 4000 --repeats 5
 
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large", action="store_true", help="also 256,000 atoms")
     ap.add_argument("--structure", choices=["liquid", "fcc"], default="liquid")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--mlip-atom-steps", type=float, default=6.4e5, help="atom-steps per timed mlip run (steps = this / N)")
+    ap.add_argument("--mlip-atom-steps", type=float, default=1.6e6, help="atom-steps per timed mlip run (steps = this / N)")
     ap.add_argument("--eam-atom-steps", type=float, default=6.4e6, help="atom-steps per timed eam run")
     ap.add_argument("--engines", nargs="+", default=["eam", "mlip_f64", "mlip_f32"], choices=["eam", "mlip_f64", "mlip_f32"])
     ap.add_argument("--workdir", type=Path, default=REPO / "runs" / "lammps_speed")

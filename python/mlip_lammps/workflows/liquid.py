@@ -60,7 +60,7 @@ class LiquidProtocol:
     msd_every: int = 25
     acf_every: int = 2
     acf_steps: int = 1000
-    gk_cutoff_ps: float = 1.0
+    gk_cutoff_ps: float = 1.5
     msd_fit_start: float = 0.2
     tdamp_ps: float = 0.1
     pdamp_ps: float = 1.0
