@@ -36,6 +36,18 @@ def export_random(path: Path, species: list[str], seed: int = 0, dtype: str = "f
     return path
 
 
+def rewrite_metadata(src: Path, dst: Path, **changes) -> Path:
+    """Copy an exported model with some metadata keys changed (to test consumers' checks)."""
+    import json
+
+    extra = {"metadata.json": ""}
+    m = torch.jit.load(str(src), _extra_files=extra)
+    meta = json.loads(extra["metadata.json"])
+    meta.update(changes)
+    torch.jit.save(m, str(dst), _extra_files={"metadata.json": json.dumps(meta)})
+    return dst
+
+
 @pytest.fixture(scope="session")
 def models(tmp_path_factory) -> dict[str, Path]:
     """Exported float64 models with random weights for cu (1), cuzr (2) and hea (5 species).

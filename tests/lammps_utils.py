@@ -61,10 +61,10 @@ def _read_dump(path: Path) -> np.ndarray:
     return rows[np.argsort(rows[:, 0]), 1:4]
 
 
-def thermo_table(log: Path) -> dict[str, np.ndarray]:
-    """All rows of the last thermo block of a log."""
+def thermo_table(log: Path, block: int = -1) -> dict[str, np.ndarray]:
+    """All rows of one thermo block of a log (default: the last)."""
     lines = log.read_text().splitlines()
-    k = max(i for i, l in enumerate(lines) if l.split()[:1] == ["Step"])
+    k = [i for i, l in enumerate(lines) if l.split()[:1] == ["Step"]][block]
     cols = lines[k].split()
     rows = []
     for l in lines[k + 1 :]:

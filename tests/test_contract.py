@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 
 import pytest
 import torch
 
+from conftest import rewrite_metadata
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.contract import CONTRACT_VERSION, ModelContractError, load_model
 
@@ -32,23 +32,14 @@ def test_corrupt_file(tmp_path, models):
         load_model(bad)
 
 
-def _rewrite_metadata(src, dst, **changes):
-    extra = {"metadata.json": ""}
-    m = torch.jit.load(str(src), _extra_files=extra)
-    meta = json.loads(extra["metadata.json"])
-    meta.update(changes)
-    torch.jit.save(m, str(dst), _extra_files={"metadata.json": json.dumps(meta)})
-    return dst
-
-
 def test_contract_version_mismatch(tmp_path, models):
-    p = _rewrite_metadata(models["cu"], tmp_path / "v99.pt", contract_version=99)
+    p = rewrite_metadata(models["cu"], tmp_path / "v99.pt", contract_version=99)
     with pytest.raises(ModelContractError, match="contract version 99"):
         load_model(p)
 
 
 def test_wrong_units(tmp_path, models):
-    p = _rewrite_metadata(models["cu"], tmp_path / "real.pt", units="real")
+    p = rewrite_metadata(models["cu"], tmp_path / "real.pt", units="real")
     with pytest.raises(ModelContractError, match="units 'real'"):
         load_model(p)
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 from ase import Atoms
 from ase.build import bulk
 
-from conftest import SPECIES
+from conftest import SPECIES, rewrite_metadata
 from lammps_utils import single_points, thermo_table
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.lammps import plugin_path, run_lammps, write_data
@@ -218,15 +216,6 @@ def test_stock_lmp_launcher_autoloads_plugin(models, tmp_path):
 # Error paths: each must stop LAMMPS with an ERROR naming the problem (no crash, hang or NaN).
 
 
-def _rewrite_metadata(src, dst, **changes):
-    extra = {"metadata.json": ""}
-    m = torch.jit.load(str(src), _extra_files=extra)
-    meta = json.loads(extra["metadata.json"])
-    meta.update(changes)
-    torch.jit.save(m, str(dst), _extra_files={"metadata.json": json.dumps(meta)})
-    return dst
-
-
 def _error_case(case, models, tmp_path):
     model, elements, units, newton = models["cuzr"], "Cu Zr", "metal", "on"
     if case == "missing_file":
@@ -243,7 +232,7 @@ def _error_case(case, models, tmp_path):
     elif case == "newton_off":
         newton = "off"
     elif case == "contract_version":
-        model = _rewrite_metadata(models["cuzr"], tmp_path / "v99.pt", contract_version=99)
+        model = rewrite_metadata(models["cuzr"], tmp_path / "v99.pt", contract_version=99)
     return model, elements, units, newton
 
 

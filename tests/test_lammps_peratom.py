@@ -98,21 +98,9 @@ run 0
     text = (tmp_path / "log.b").read_text()
     blocks = [l for l in text.splitlines() if l.split()[:2] == ["Step", "PotEng"]]
     assert len(blocks) == 4
-    first = thermo_table_first(tmp_path / "log.b")
+    first = thermo_table(tmp_path / "log.b", block=0)
     np.testing.assert_allclose(first["PotEng"][-1], ref["PotEng"][-1], rtol=1e-12)
     np.testing.assert_allclose(first["TotEng"][-1], ref["TotEng"][-1], rtol=1e-12)
-
-
-def thermo_table_first(log):
-    lines = log.read_text().splitlines()
-    k = next(i for i, l in enumerate(lines) if l.split()[:1] == ["Step"])
-    cols = lines[k].split()
-    rows = []
-    for l in lines[k + 1 :]:
-        if l.startswith("Loop time"):
-            break
-        rows.append([float(x) for x in l.split()])
-    return {c: np.array([r[i] for r in rows]) for i, c in enumerate(cols)}
 
 
 def test_close_atoms_give_finite_result_or_clear_error(models, tmp_path):
