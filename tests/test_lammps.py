@@ -99,7 +99,8 @@ units metal
 atom_style atomic
 boundary p p p
 read_data data.lmp
-pair_style mlip {model}
+# random weights pull atoms together; min_dist 0: exactness of the dynamics, not physics
+pair_style mlip {model} min_dist 0
 pair_coeff * * {elements}
 neighbor {skin} bin
 neigh_modify every 1 delay 0 check yes

@@ -28,9 +28,11 @@
 #include <torch/cuda.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <set>
 
 using namespace LAMMPS_NS;
@@ -40,10 +42,21 @@ static constexpr const char *METADATA_FILE = "metadata.json";
 
 // torch state, kept out of pair_mlip.h so that header compiles without torch
 struct PairMLIP::Model {
-  torch::jit::Module module;
+  std::vector<torch::jit::Module> modules;    // one per model file
+  int64_t committee_size{1};                  // members inside a single committee file
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype{torch::kFloat64};
   std::vector<torch::jit::IValue> inputs;
+};
+
+// one model file, read and checked against the contract
+struct ModelFile {
+  torch::jit::Module module;
+  std::vector<std::string> species;
+  double cutoff = 0.0;
+  std::string dtype, architecture;
+  int64_t committee_size = 1;
+  bool uses_ops = false;
 };
 
 // an atom's position or force in LAMMPS' contiguous (n, 3) arrays (atom->x[0], atom->f[0])
@@ -68,7 +81,10 @@ static std::string shape_str(const torch::Tensor &t)
 
 /* ---------------------------------------------------------------------- */
 
-PairMLIP::PairMLIP(LAMMPS *lmp) : Pair(lmp), cutoff(0.0), cutoff_sq(0.0), nthreads(1)
+PairMLIP::PairMLIP(LAMMPS *lmp) :
+    Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5), out_freq(0),
+    out_fp(nullptr), last_out_step(-1), deviation_flag(0), deviation_stats(4, 0.0),
+    extra_values(4, 0.0)
 {
   single_enable = 0;              // no single(): energy is many-body
   restartinfo = 0;                // the model file is not stored in restart files
@@ -77,6 +93,9 @@ PairMLIP::PairMLIP(LAMMPS *lmp) : Pair(lmp), cutoff(0.0), cutoff_sq(0.0), nthrea
   no_virial_fdotr_compute = 1;    // virial is summed explicitly over edges in compute()
   // per-atom virial splits each edge term half/half; that is not the centroid form
   centroidstressflag = CENTROID_NOTAVAIL;
+  // compute pair mlip: max, min, mean committee force deviation, energy deviation
+  nextra = 4;
+  pvector = extra_values.data();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -84,6 +103,7 @@ PairMLIP::PairMLIP(LAMMPS *lmp) : Pair(lmp), cutoff(0.0), cutoff_sq(0.0), nthrea
 PairMLIP::~PairMLIP()
 {
   if (copymode) return;
+  if (out_fp) fclose(out_fp);
   if (allocated) {
     memory->destroy(setflag);
     memory->destroy(cutsq);
@@ -104,16 +124,24 @@ void PairMLIP::allocate()
 }
 
 /* ----------------------------------------------------------------------
-   pair_style mlip MODEL.pt [device cpu|cuda|auto] [threads N]
+   pair_style mlip MODEL.pt [MODEL2.pt ...] [device cpu|cuda|auto] [threads N]
+                   [min_dist R] [out_freq N] [out_file FILE]
 ------------------------------------------------------------------------- */
 
 void PairMLIP::settings(int narg, char **arg)
 {
   if (narg < 1) utils::missing_cmd_args(FLERR, "pair_style mlip", error);
 
-  model_path = arg[0];
-  std::string device_request = "auto";
+  static const std::set<std::string> keywords{"device", "threads", "min_dist", "out_freq",
+                                              "out_file"};
+  int iarg = 0;
+  model_paths.clear();
+  while (iarg < narg && !keywords.count(arg[iarg])) model_paths.emplace_back(arg[iarg++]);
+  if (model_paths.empty())
+    error->all(FLERR, "pair_style mlip: the first argument must be a model file, got keyword '{}'",
+               arg[0]);
 
+  std::string device_request = "auto";
   // default: OMP_NUM_THREADS if set, else 1, so that MPI ranks sharing a node do not
   // oversubscribe its cores (torch would otherwise use all cores in every rank)
   nthreads = 1;
@@ -122,32 +150,69 @@ void PairMLIP::settings(int narg, char **arg)
     const long n = std::strtol(omp_env, nullptr, 10);
     if (n > 0) nthreads = static_cast<int>(n);
   }
+  min_dist = 0.5;
+  out_freq = 0;
+  out_file = "";
 
-  int iarg = 1;
   while (iarg < narg) {
-    if (strcmp(arg[iarg], "device") == 0) {
-      if (iarg + 2 > narg) utils::missing_cmd_args(FLERR, "pair_style mlip device", error);
-      device_request = arg[iarg + 1];
+    const std::string key = arg[iarg];
+    if (iarg + 2 > narg) utils::missing_cmd_args(FLERR, "pair_style mlip " + key, error);
+    const char *value = arg[iarg + 1];
+    if (key == "device") {
+      device_request = value;
       if (device_request != "cpu" && device_request != "cuda" && device_request != "auto")
         error->all(FLERR, "Illegal pair_style mlip device '{}': expected cpu, cuda or auto",
                    device_request);
-      iarg += 2;
-    } else if (strcmp(arg[iarg], "threads") == 0) {
-      if (iarg + 2 > narg) utils::missing_cmd_args(FLERR, "pair_style mlip threads", error);
-      nthreads = utils::inumeric(FLERR, arg[iarg + 1], false, lmp);
+    } else if (key == "threads") {
+      nthreads = utils::inumeric(FLERR, value, false, lmp);
       if (nthreads < 1)
         error->all(FLERR, "Illegal pair_style mlip threads {}: must be at least 1", nthreads);
-      iarg += 2;
+    } else if (key == "min_dist") {
+      min_dist = utils::numeric(FLERR, value, false, lmp);
+      if (min_dist < 0.0)
+        error->all(FLERR, "Illegal pair_style mlip min_dist {}: must be >= 0", min_dist);
+    } else if (key == "out_freq") {
+      out_freq = utils::inumeric(FLERR, value, false, lmp);
+      if (out_freq < 0)
+        error->all(FLERR, "Illegal pair_style mlip out_freq {}: must be >= 0", out_freq);
+    } else if (key == "out_file") {
+      out_file = value;
     } else {
-      error->all(FLERR, "Unknown pair_style mlip keyword '{}': expected device or threads",
-                 arg[iarg]);
+      error->all(FLERR, "Unknown pair_style mlip keyword '{}': expected a model file before any "
+                 "keyword, then device, threads, min_dist, out_freq or out_file", key);
     }
+    iarg += 2;
   }
 
   // intra-op threads of this rank; set here, once per pair_style command, never per step
   at::set_num_threads(nthreads);
 
-  load_model(device_request);
+  load_models(device_request);
+
+  if (nmembers < 2 && (out_freq > 0 || !out_file.empty()))
+    error->all(FLERR, "pair_style mlip out_freq/out_file: the committee force deviation needs a "
+               "committee (several model files or one committee model); {} has one member",
+               model_paths[0]);
+  if (out_freq > 0 && out_file.empty()) out_file = "model_devi.out";
+  if (!out_file.empty() && out_freq == 0) out_freq = 100;
+  // ghost atoms' per-member forces are summed back onto their owners for the deviation
+  comm_reverse = 3 * nmembers;
+
+  if (out_fp) fclose(out_fp);
+  out_fp = nullptr;
+  last_out_step = -1;
+  if (out_freq > 0 && comm->me == 0) {
+    out_fp = fopen(out_file.c_str(), "w");
+    if (!out_fp)
+      error->one(FLERR, "pair_style mlip: cannot open out_file {}: {}", out_file,
+                 utils::getsyserror());
+    utils::print(out_fp,
+               "# committee of {} members; force deviation sqrt(<|F_m - <F>|^2>_m) in eV/A, "
+               "energy deviation std_m(E_m)/N in eV/atom\n"
+               "# {:>10} {:>14} {:>14} {:>14} {:>14}\n",
+               nmembers, "step", "max_devi_f", "min_devi_f", "avg_devi_f", "devi_e");
+    fflush(out_fp);
+  }
 
   // a (re)loaded model may have other species or cutoff: require a fresh pair_coeff
   if (allocated) {
@@ -159,25 +224,25 @@ void PairMLIP::settings(int narg, char **arg)
 }
 
 /* ----------------------------------------------------------------------
-   load the TorchScript file, check its metadata against the contract, pick the device
+   read one TorchScript model file and check its metadata against the contract
 ------------------------------------------------------------------------- */
 
-void PairMLIP::load_model(const std::string &device_request)
+static ModelFile read_model_file(const std::string &path, Error *error)
 {
-  if (!platform::file_is_readable(model_path))
-    error->all(FLERR, "pair_style mlip: cannot open model file {}: {}", model_path,
+  if (!platform::file_is_readable(path))
+    error->all(FLERR, "pair_style mlip: cannot open model file {}: {}", path,
                utils::getsyserror());
 
-  auto m = std::make_unique<Model>();
+  ModelFile m;
   torch::jit::ExtraFilesMap extra_files{{METADATA_FILE, ""}};
   try {
-    // load on the CPU first: metadata decides dtype, and the device is chosen below
-    m->module = torch::jit::load(model_path, torch::Device(torch::kCPU), extra_files);
+    // load on the CPU first: metadata decides dtype, and the device is chosen later
+    m.module = torch::jit::load(path, torch::Device(torch::kCPU), extra_files);
   } catch (const c10::Error &e) {
-    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", model_path,
+    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", path,
                first_line(e.what_without_backtrace()));
   } catch (const std::exception &e) {
-    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", model_path,
+    error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: {}", path,
                first_line(e.what()));
   }
 
@@ -187,30 +252,30 @@ void PairMLIP::load_model(const std::string &device_request)
   if (meta_text.empty())
     error->all(FLERR,
                "pair_style mlip: model file {} has no {}; it was not exported by mlip-lammps",
-               model_path, METADATA_FILE);
+               path, METADATA_FILE);
 
   json meta;
   try {
     meta = json::parse(meta_text);
   } catch (const std::exception &e) {
     error->all(FLERR, "pair_style mlip: cannot parse {} in model file {}: {}", METADATA_FILE,
-               model_path, e.what());
+               path, e.what());
   }
   if (!meta.is_object())
     error->all(FLERR, "pair_style mlip: {} in model file {} is not a JSON object", METADATA_FILE,
-               model_path);
+               path);
 
   auto require = [&](const char *key) -> const json & {
     if (!meta.contains(key))
       error->all(FLERR, "pair_style mlip: {} in model file {} lacks the key '{}'", METADATA_FILE,
-                 model_path, key);
+                 path, key);
     return meta[key];
   };
   auto require_string = [&](const char *key) -> std::string {
     const json &value = require(key);
     if (!value.is_string())
       error->all(FLERR, "pair_style mlip: metadata key '{}' in model file {} must be a string",
-                 key, model_path);
+                 key, path);
     return value.get<std::string>();
   };
 
@@ -218,71 +283,125 @@ void PairMLIP::load_model(const std::string &device_request)
   const json &version = require("contract_version");
   if (!version.is_number_integer())
     error->all(FLERR, "pair_style mlip: metadata key 'contract_version' in {} must be an integer",
-               model_path);
+               path);
   if (version.get<int>() != SUPPORTED_CONTRACT_VERSION)
     error->all(FLERR, "pair_style mlip: {} has model contract version {}, plugin supports {}",
-               model_path, version.get<int>(), SUPPORTED_CONTRACT_VERSION);
+               path, version.get<int>(), SUPPORTED_CONTRACT_VERSION);
 
   const std::string model_type = require_string("model_type");
   if (model_type != "local")
     error->all(FLERR,
                "pair_style mlip: {} has model_type '{}', plugin supports only 'local' models",
-               model_path, model_type);
+               path, model_type);
 
   const std::string units = require_string("units");
   if (units != "metal")
-    error->all(FLERR, "pair_style mlip: {} uses units '{}', plugin supports only 'metal'",
-               model_path, units);
+    error->all(FLERR, "pair_style mlip: {} uses units '{}', plugin supports only 'metal'", path,
+               units);
 
-  const std::string dtype = require_string("dtype");
-  if (dtype == "float64")
-    m->dtype = torch::kFloat64;
-  else if (dtype == "float32")
-    m->dtype = torch::kFloat32;
-  else
-    error->all(FLERR, "pair_style mlip: {} has dtype '{}', expected float64 or float32",
-               model_path, dtype);
+  m.dtype = require_string("dtype");
+  if (m.dtype != "float64" && m.dtype != "float32")
+    error->all(FLERR, "pair_style mlip: {} has dtype '{}', expected float64 or float32", path,
+               m.dtype);
 
   // optional: the torch operator library the model calls; this plugin links libmlip_ops.so
-  if (meta.contains("requires_ops") &&
-      (!meta["requires_ops"].is_string() || meta["requires_ops"].get<std::string>() != "mlip"))
-    error->all(FLERR,
-               "pair_style mlip: {} needs torch operators '{}'; this plugin provides only 'mlip'",
-               model_path, meta["requires_ops"].dump());
+  if (meta.contains("requires_ops")) {
+    if (!meta["requires_ops"].is_string() || meta["requires_ops"].get<std::string>() != "mlip")
+      error->all(FLERR,
+                 "pair_style mlip: {} needs torch operators '{}'; this plugin provides only 'mlip'",
+                 path, meta["requires_ops"].dump());
+    m.uses_ops = true;
+  }
 
   const json &cut = require("cutoff");
   if (!cut.is_number() || !(cut.get<double>() > 0.0))
     error->all(FLERR, "pair_style mlip: metadata key 'cutoff' in {} must be a positive number",
-               model_path);
+               path);
+  m.cutoff = cut.get<double>();
 
   const json &spec = require("species");
   if (!spec.is_array() || spec.empty())
     error->all(FLERR, "pair_style mlip: metadata key 'species' in {} must be a non-empty list",
-               model_path);
-  std::vector<std::string> names;
+               path);
   std::set<std::string> seen;
   for (const auto &s : spec) {
     if (!s.is_string())
-      error->all(FLERR, "pair_style mlip: metadata 'species' in {} must hold element names",
-                 model_path);
-    names.push_back(s.get<std::string>());
-    if (!seen.insert(names.back()).second)
+      error->all(FLERR, "pair_style mlip: metadata 'species' in {} must hold element names", path);
+    m.species.push_back(s.get<std::string>());
+    if (!seen.insert(m.species.back()).second)
       error->all(FLERR, "pair_style mlip: species '{}' appears twice in the metadata of {}",
-                 names.back(), model_path);
+                 m.species.back(), path);
   }
+
+  m.architecture = "unknown";
+  if (meta.contains("architecture") && meta["architecture"].is_string())
+    m.architecture = meta["architecture"].get<std::string>();
 
   // ---- forward() signature: (center_species, edge_center, edge_neighbor_species, edge_vectors)
 
-  auto forward = m->module.find_method("forward");
+  auto forward = m.module.find_method("forward");
   if (!forward)
     error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: no forward()",
-               model_path);
+               path);
   const size_t nargs = forward->function().getSchema().arguments().size();
   if (nargs != 5)    // self + 4 tensors
     error->all(FLERR,
                "pair_style mlip: {} is not a valid TorchScript mlip model: forward() takes {} "
                "arguments, the model contract needs 4",
-               model_path, static_cast<int>(nargs) - 1);
+               path, static_cast<int>(nargs) - 1);
+
+  // ---- optional committee: committee_size members behind committee()
+  if (meta.contains("committee_size")) {
+    if (!meta["committee_size"].is_number_integer() || meta["committee_size"].get<int64_t>() < 1)
+      error->all(FLERR, "pair_style mlip: metadata key 'committee_size' in {} must be a positive "
+                 "integer", path);
+    m.committee_size = meta["committee_size"].get<int64_t>();
+    if (m.committee_size > 1 && !m.module.find_method("committee"))
+      error->all(FLERR, "pair_style mlip: {} declares committee_size {} but has no committee() "
+                 "method", path, m.committee_size);
+  }
+  return m;
+}
+
+/* ----------------------------------------------------------------------
+   load every model file, check that they form one model or one committee, pick the device
+------------------------------------------------------------------------- */
+
+void PairMLIP::load_models(const std::string &device_request)
+{
+  auto m = std::make_unique<Model>();
+  std::vector<std::string> names;
+  std::string dtype, arch;
+  bool uses_ops = false;
+  for (const auto &path : model_paths) {
+    ModelFile f = read_model_file(path, error);
+    if (m->modules.empty()) {
+      names = f.species;
+      cutoff = f.cutoff;
+      dtype = f.dtype;
+      arch = f.architecture;
+      m->committee_size = f.committee_size;
+    } else {
+      // members must agree on what they take and return: species indices, cutoff, dtype
+      if (f.species != names)
+        error->all(FLERR, "pair_style mlip: committee member {} has species {}, {} has {}", path,
+                   utils::join_words(f.species, " "), model_paths[0], utils::join_words(names, " "));
+      if (f.cutoff != cutoff)
+        error->all(FLERR, "pair_style mlip: committee member {} has cutoff {} A, {} has {} A", path,
+                   f.cutoff, model_paths[0], cutoff);
+      if (f.dtype != dtype)
+        error->all(FLERR, "pair_style mlip: committee member {} is {}, {} is {}", path, f.dtype,
+                   model_paths[0], dtype);
+      if (f.committee_size > 1 || m->committee_size > 1)
+        error->all(FLERR, "pair_style mlip: give either one committee model or several single "
+                   "models, not a committee model among several files ({})", path);
+    }
+    uses_ops = uses_ops || f.uses_ops;
+    m->modules.push_back(std::move(f.module));
+  }
+  m->dtype = (dtype == "float64") ? torch::kFloat64 : torch::kFloat32;
+  nmembers = (m->modules.size() > 1) ? static_cast<int>(m->modules.size())
+                                     : static_cast<int>(m->committee_size);
 
   // ---- device: one GPU per MPI rank, chosen by the rank's index on its node ----
 
@@ -301,30 +420,34 @@ void PairMLIP::load_model(const std::string &device_request)
     m->device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(node_rank % ngpu));
   }
 
+  std::string failure;
   try {
-    m->module.eval();
-    if (!m->device.is_cpu()) m->module.to(m->device);
+    for (auto &module : m->modules) {
+      module.eval();
+      if (!m->device.is_cpu()) module.to(m->device);
+    }
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style mlip: cannot move model {} to {}: {}", model_path,
-               m->device.str(), first_line(e.what()));
+    failure = first_line(e.what());
   }
+  if (!failure.empty())
+    error->one(FLERR, "pair_style mlip: cannot move model {} to {}: {}", model_paths[0],
+               m->device.str(), failure);
   m->inputs.reserve(4);
 
   model = std::move(m);
   species = std::move(names);
-  cutoff = cut.get<double>();
   cutoff_sq = cutoff * cutoff;
 
   if (comm->me == 0) {
-    std::string arch = "unknown";
-    if (meta.contains("architecture") && meta["architecture"].is_string())
-      arch = meta["architecture"].get<std::string>();
     utils::logmesg(lmp,
                    "pair_style mlip: loaded {} (architecture {}, species {}, cutoff {} A, {}) "
                    "on {} with {} torch thread(s) per MPI rank\n",
-                   model_path, arch, utils::join_words(species, " "), cutoff, dtype,
-                   model->device.str(), nthreads);
-    if (meta.contains("requires_ops"))
+                   utils::join_words(model_paths, " "), arch, utils::join_words(species, " "),
+                   cutoff, dtype, model->device.str(), nthreads);
+    if (nmembers > 1)
+      utils::logmesg(lmp, "pair_style mlip: committee of {} members; forces are their mean\n",
+                     nmembers);
+    if (uses_ops)
       utils::logmesg(lmp, "pair_style mlip: model uses the mlip torch operators ({})\n",
                      mlip_ops_info());
   }
@@ -439,6 +562,7 @@ void PairMLIP::compute(int eflag, int vflag)
 
   const Vec3 *const xx = inum ? reinterpret_cast<const Vec3 *>(x[0]) : nullptr;    // (n, 3)
   int64_t n = 0, nedges = 0;
+  double rsq_min = cutsq;
   for (int ii = 0; ii < inum; ii++) {
     const int i = ilist[ii];
     const int si = t2s[type[i]];
@@ -466,17 +590,30 @@ void PairMLIP::compute(int eflag, int vflag)
       e_vec[3 * nedges] = dx;
       e_vec[3 * nedges + 1] = dy;
       e_vec[3 * nedges + 2] = dz;
-      nedges += (dx * dx + dy * dy + dz * dz < cutsq) & (sj >= 0);
+      const double rsq = dx * dx + dy * dy + dz * dz;
+      const bool keep = (rsq < cutsq) & (sj >= 0);
+      rsq_min = (keep && rsq < rsq_min) ? rsq : rsq_min;
+      nedges += keep;
     }
   }
   c_first[n] = nedges;
-  if (n == 0) return;    // empty subdomain: nothing to evaluate
+  if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
 
-  // ---- wrap the buffers as tensors (no copy on the CPU) and run the model.
+  // committee members' own outputs are needed on deviation steps only (fix pair trigger or
+  // out_freq); other steps run the committee's mean (one call for a committee file)
+  const bool deviation_step =
+      nmembers > 1 && (deviation_flag || (out_freq > 0 && update->ntimestep % out_freq == 0));
+  const bool per_member = deviation_step || model->modules.size() > 1;
+  if (n == 0) {    // empty subdomain: nothing to evaluate, but take part in the communication
+    if (deviation_step) compute_deviation(0, 0, nullptr, nullptr);
+    return;
+  }
+
+  // ---- wrap the buffers as tensors (no copy on the CPU) and run the model(s).
   // Only torch calls sit inside the try block: LAMMPS errors are exceptions in library mode
   // and must not be caught here.
 
-  c10::IValue result;
+  std::vector<c10::IValue> results;
   std::string failure;
   try {
     const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
@@ -501,7 +638,10 @@ void PairMLIP::compute(int eflag, int vflag)
     inputs.emplace_back(t_edge_center.to(model->device));
     inputs.emplace_back(t_edge_species.to(model->device));
     inputs.emplace_back(t_edge_vectors.to(model->device));
-    result = model->module.forward(inputs);
+    if (model->modules.size() == 1 && deviation_step)
+      results.push_back(model->modules[0].get_method("committee")(inputs));
+    else
+      for (auto &module : model->modules) results.push_back(module.forward(inputs));
     inputs.clear();    // drop references to the buffers
   } catch (const c10::Error &e) {
     failure = first_line(e.what_without_backtrace());
@@ -510,23 +650,52 @@ void PairMLIP::compute(int eflag, int vflag)
   }
   if (!failure.empty()) error->one(FLERR, "pair_style mlip: model evaluation failed: {}", failure);
 
-  if (!result.isTuple() || result.toTupleRef().elements().size() != 2 ||
-      !result.toTupleRef().elements()[0].isTensor() ||
-      !result.toTupleRef().elements()[1].isTensor())
-    error->one(FLERR, "pair_style mlip: model forward() must return (atom_energy, edge_grad)");
-
+  // (atom_energy, edge_grad) per call: shapes (n), (E, 3) from forward(), (M, n), (M, E, 3) from
+  // committee()
   torch::NoGradGuard no_grad;
-  torch::Tensor energy = result.toTupleRef().elements()[0].toTensor();
-  torch::Tensor grad = result.toTupleRef().elements()[1].toTensor();
-  if (energy.dim() != 1 || energy.size(0) != n)
-    error->one(FLERR, "pair_style mlip: model returned atom_energy of shape {}, expected [{}]",
-               shape_str(energy), n);
-  if (grad.dim() != 2 || grad.size(0) != nedges || grad.size(1) != 3)
-    error->one(FLERR, "pair_style mlip: model returned edge_grad of shape {}, expected [{}, 3]",
-               shape_str(grad), nedges);
-  // accumulate in double whatever the model dtype (no copy for float64 on the CPU; float32
-  // gradients are converted into a buffer that is reused between steps)
-  energy = energy.to(torch::kCPU, torch::kFloat64).contiguous();
+  std::vector<torch::Tensor> energies, grads;
+  for (const auto &result : results) {
+    if (!result.isTuple() || result.toTupleRef().elements().size() != 2 ||
+        !result.toTupleRef().elements()[0].isTensor() ||
+        !result.toTupleRef().elements()[1].isTensor())
+      error->one(FLERR, "pair_style mlip: model must return (atom_energy, edge_grad)");
+    torch::Tensor energy = result.toTupleRef().elements()[0].toTensor();
+    torch::Tensor grad = result.toTupleRef().elements()[1].toTensor();
+    if (results.size() == 1 && deviation_step) {
+      if (energy.dim() != 2 || energy.size(0) != nmembers || energy.size(1) != n)
+        error->one(FLERR, "pair_style mlip: committee() returned atom_energy of shape {}, "
+                   "expected [{}, {}]", shape_str(energy), nmembers, n);
+      if (grad.dim() != 3 || grad.size(0) != nmembers || grad.size(1) != nedges ||
+          grad.size(2) != 3)
+        error->one(FLERR, "pair_style mlip: committee() returned edge_grad of shape {}, "
+                   "expected [{}, {}, 3]", shape_str(grad), nmembers, nedges);
+    } else {
+      if (energy.dim() != 1 || energy.size(0) != n)
+        error->one(FLERR, "pair_style mlip: model returned atom_energy of shape {}, expected [{}]",
+                   shape_str(energy), n);
+      if (grad.dim() != 2 || grad.size(0) != nedges || grad.size(1) != 3)
+        error->one(FLERR, "pair_style mlip: model returned edge_grad of shape {}, expected [{}, 3]",
+                   shape_str(grad), nedges);
+    }
+    energies.push_back(energy);
+    grads.push_back(grad);
+  }
+
+  // accumulate in double whatever the model dtype. One model: no copy for float64 on the CPU,
+  // float32 gradients are converted into a buffer reused between steps. Committee members:
+  // (M, n) and (M, E, 3) in double, and their mean.
+  torch::Tensor energy, grad, member_energy, member_grad;
+  if (per_member) {
+    member_energy = (energies.size() == 1 ? energies[0] : torch::stack(energies))
+                        .to(torch::kCPU, torch::kFloat64).contiguous();
+    member_grad = (grads.size() == 1 ? grads[0] : torch::stack(grads))
+                      .to(torch::kCPU, torch::kFloat64).contiguous();
+    energy = member_energy.mean(0);
+    grad = member_grad.mean(0);
+  } else {
+    energy = energies[0].to(torch::kCPU, torch::kFloat64).contiguous();
+    grad = grads[0];
+  }
   const double *g = nullptr;
   if (grad.device().is_cpu() && grad.scalar_type() == torch::kFloat64) {
     grad = grad.contiguous();
@@ -599,4 +768,163 @@ void PairMLIP::compute(int eflag, int vflag)
   }
   if (vflag_global)
     for (int k = 0; k < 6; k++) virial[k] += v[k];
+
+  if (deviation_step)
+    compute_deviation(n, nedges, member_grad.data_ptr<double>(), member_energy.data_ptr<double>());
+}
+
+/* ----------------------------------------------------------------------
+   committee force deviation of every local atom: per-member forces (ghost contributions
+   folded back by reverse communication), sqrt(<|F_m - <F>|^2>_m); global max/min/mean and the
+   energy deviation go to compute pair (pvector) and, every out_freq steps, to out_file
+------------------------------------------------------------------------- */
+
+void PairMLIP::compute_deviation(int64_t n, int64_t nedges, const double *member_grad,
+                                 const double *member_energy)
+{
+  const int M = nmembers;
+  const int nlocal = atom->nlocal;
+  const size_t nall = static_cast<size_t>(nlocal) + atom->nghost;
+  member_forces.assign(nall * M * 3, 0.0);
+  double *fm = member_forces.data();
+  const int *c_atom = center_atom.data();
+  const int64_t *c_first = center_first.data();
+  const int *e_nbr = edge_atom.data();
+  for (int64_t c = 0; c < n; c++) {
+    const size_t i = c_atom[c];
+    for (int64_t e = c_first[c]; e < c_first[c + 1]; e++) {
+      const size_t j = e_nbr[e];
+      for (int m = 0; m < M; m++) {
+        const double *gm = member_grad + 3 * (m * nedges + e);
+        for (int k = 0; k < 3; k++) {
+          fm[(i * M + m) * 3 + k] += gm[k];
+          fm[(j * M + m) * 3 + k] -= gm[k];
+        }
+      }
+    }
+  }
+  comm->reverse_comm(this);
+
+  if (force_deviation.size() < static_cast<size_t>(atom->nmax)) force_deviation.resize(atom->nmax);
+  const int *type = atom->type;
+  double local[3] = {0.0, 0.0, 0.0};    // max, sum, count
+  double dmin = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < nlocal; i++) {
+    force_deviation[i] = 0.0;
+    if (type2species[type[i]] < 0) continue;    // NULL type: not this style's atom
+    const double *fi = fm + static_cast<size_t>(i) * M * 3;
+    double mean[3] = {0.0, 0.0, 0.0};
+    for (int m = 0; m < M; m++)
+      for (int k = 0; k < 3; k++) mean[k] += fi[3 * m + k] / M;
+    double var = 0.0;
+    for (int m = 0; m < M; m++)
+      for (int k = 0; k < 3; k++) var += (fi[3 * m + k] - mean[k]) * (fi[3 * m + k] - mean[k]);
+    const double dev = std::sqrt(var / M);
+    force_deviation[i] = dev;
+    local[0] = std::max(local[0], dev);
+    local[1] += dev;
+    local[2] += 1.0;
+    dmin = std::min(dmin, dev);
+  }
+
+  // members' total energies (eV), for the energy deviation per atom
+  std::vector<double> esum(M, 0.0), esum_all(M);
+  for (int m = 0; m < M; m++)
+    for (int64_t c = 0; c < n; c++) esum[m] += member_energy[m * n + c];
+
+  double dmax_all, dmin_all, sums[2] = {local[1], local[2]}, sums_all[2];
+  MPI_Allreduce(&local[0], &dmax_all, 1, MPI_DOUBLE, MPI_MAX, world);
+  MPI_Allreduce(&dmin, &dmin_all, 1, MPI_DOUBLE, MPI_MIN, world);
+  MPI_Allreduce(sums, sums_all, 2, MPI_DOUBLE, MPI_SUM, world);
+  MPI_Allreduce(esum.data(), esum_all.data(), M, MPI_DOUBLE, MPI_SUM, world);
+  const double natoms = std::max(sums_all[1], 1.0);
+  double emean = 0.0, evar = 0.0;
+  for (int m = 0; m < M; m++) emean += esum_all[m] / M;
+  for (int m = 0; m < M; m++) evar += (esum_all[m] - emean) * (esum_all[m] - emean) / M;
+
+  deviation_stats = {dmax_all, sums_all[1] > 0 ? dmin_all : 0.0, sums_all[0] / natoms,
+                     std::sqrt(evar) / natoms};
+  // compute pair sums pvector over ranks: the global values live on rank 0 only
+  extra_values.assign(4, 0.0);
+  if (comm->me == 0) extra_values = deviation_stats;
+  pvector = extra_values.data();
+
+  const bigint step = update->ntimestep;
+  if (out_freq > 0 && step % out_freq == 0 && step != last_out_step) {
+    last_out_step = step;
+    if (out_fp) {
+      utils::print(out_fp, "  {:>10} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e}\n", step,
+                 deviation_stats[0], deviation_stats[1], deviation_stats[2], deviation_stats[3]);
+      fflush(out_fp);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+
+int PairMLIP::pack_reverse_comm(int n, int first, double *buf)
+{
+  const int stride = 3 * nmembers;
+  const double *fm = member_forces.data();
+  int m = 0;
+  for (int i = first; i < first + n; i++)
+    for (int k = 0; k < stride; k++) buf[m++] = fm[static_cast<size_t>(i) * stride + k];
+  return m;
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMLIP::unpack_reverse_comm(int n, int *list, double *buf)
+{
+  const int stride = 3 * nmembers;
+  double *fm = member_forces.data();
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < stride; k++) fm[static_cast<size_t>(list[i]) * stride + k] += buf[m++];
+}
+
+/* ----------------------------------------------------------------------
+   fix pair access: "force_deviation" (per atom, eV/A) and its trigger "force_deviation_flag"
+------------------------------------------------------------------------- */
+
+void *PairMLIP::extract(const char *str, int &dim)
+{
+  dim = 0;
+  if (strcmp(str, "force_deviation_flag") == 0) return &deviation_flag;
+  return nullptr;
+}
+
+void *PairMLIP::extract_peratom(const char *str, int &ncol)
+{
+  if (strcmp(str, "force_deviation") != 0) return nullptr;
+  if (nmembers < 2)
+    error->all(FLERR, "pair_style mlip: force_deviation needs a committee (several model files "
+               "or one committee model); {} has one member", model_paths[0]);
+  ncol = 0;
+  if (force_deviation.size() < static_cast<size_t>(atom->nmax))
+    force_deviation.resize(atom->nmax, 0.0);
+  return force_deviation.data();
+}
+
+/* ----------------------------------------------------------------------
+   two atoms closer than min_dist: name them (a model has no data there, and its forces
+   would be meaningless or non-finite)
+------------------------------------------------------------------------- */
+
+void PairMLIP::too_close(int64_t nedges, double rsq_min)
+{
+  const tagint *tag = atom->tag;
+  int64_t c = 0;
+  for (int64_t e = 0; e < nedges; e++) {
+    while (center_first[c + 1] <= e) c++;
+    const double *r = &edge_vectors[3 * e];
+    if (r[0] * r[0] + r[1] * r[1] + r[2] * r[2] == rsq_min)
+      error->one(FLERR,
+                 "pair_style mlip: atoms {} and {} are {:.4f} A apart at step {}, closer than "
+                 "min_dist {} A (lost atoms or a bad structure; change min_dist to allow it)",
+                 tag[center_atom[c]], tag[edge_atom[e]], std::sqrt(rsq_min), update->ntimestep,
+                 min_dist);
+  }
+  error->one(FLERR, "pair_style mlip: atoms closer than min_dist {} A at step {}", min_dist,
+             update->ntimestep);
 }

@@ -13,6 +13,7 @@
 #include "pair.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,16 +30,33 @@ class PairMLIP : public Pair {
   void coeff(int, char **) override;
   void init_style() override;
   double init_one(int, int) override;
+  void *extract(const char *, int &) override;
+  void *extract_peratom(const char *, int &) override;
+  int pack_reverse_comm(int, int, double *) override;
+  void unpack_reverse_comm(int, int *, double *) override;
 
  protected:
-  struct Model;    // TorchScript module, device, dtype (opaque here, see pair_mlip.cpp)
+  struct Model;    // TorchScript module(s), device, dtype (opaque here, see pair_mlip.cpp)
   std::unique_ptr<Model> model;
 
-  std::string model_path;
+  std::vector<std::string> model_paths;    // one model, one committee file, or committee members
+  int nmembers;                            // committee members (1: a single model)
   std::vector<std::string> species;    // model species names; position = model species index
   double cutoff;                       // model cutoff (Angstrom)
   double cutoff_sq;
   int nthreads;                        // torch intra-op threads per MPI rank
+  double min_dist;                     // closer pairs are an error (Angstrom; 0 = no check)
+
+  // committee force deviation (the active-learning signal), docs/lammps.md
+  int out_freq;                        // write deviations every this many steps (0 = never)
+  std::string out_file;
+  FILE *out_fp;                        // rank 0 only
+  bigint last_out_step;
+  int deviation_flag;                  // set by fix pair (force_deviation_flag) for one step
+  std::vector<double> force_deviation;    // (nmax) per-atom deviation of the last deviation step
+  std::vector<double> member_forces;      // (nall, M, 3) per-member forces, reverse communicated
+  std::vector<double> deviation_stats;    // max, min, mean force deviation (eV/A), energy (eV/atom)
+  std::vector<double> extra_values;       // pvector: deviation_stats on rank 0, zeros elsewhere
 
   std::vector<int> type2species;    // LAMMPS atom type (1..ntypes) -> species index, -1 = NULL
 
@@ -55,7 +73,10 @@ class PairMLIP : public Pair {
   std::vector<double> grad_f64;                 // (E*3) float64 copy of float32 edge gradients
 
   void allocate();
-  void load_model(const std::string &device_request);
+  void load_models(const std::string &device_request);
+  void compute_deviation(int64_t n, int64_t nedges, const double *member_grad,
+                         const double *member_energy);
+  [[noreturn]] void too_close(int64_t nedges, double rsq_min);
 };
 
 }    // namespace LAMMPS_NS
