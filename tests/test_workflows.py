@@ -219,7 +219,8 @@ def test_liquid_smoke(tmp_path):
 
 
 def test_crystallize_smoke(tmp_path):
-    p = CoolingProtocol(t_start=2200.0, t_end=1000.0, rate_K_ps=500.0, n_atoms=256, melt_steps=1500, thermo_every=20)
+    p = CoolingProtocol(t_start=1800.0, t_end=1000.0, rate_K_ps=500.0, t_melt=2500.0, n_atoms=256, melt_steps=750,
+                        thermo_every=20)
     r = run_crystallize(classical_potential(*EAM, ["Cu"]), parse_structure("fcc:Cu"), p, tmp_path)
     assert set(r) >= {"T_onset_pe_K", "T_onset_structure_K", "final_cna_fractions", "crystallized"}
     assert sum(r["final_cna_fractions"].values()) == pytest.approx(1.0)

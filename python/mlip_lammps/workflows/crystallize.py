@@ -1,7 +1,8 @@
 """``mlip crystallize``: crystallisation on continuous cooling of the liquid.
 
-One LAMMPS stage (``OUT/cooling/``): the crystal is melted by NPT at ``--t-start`` and held there,
-then cooled at zero pressure (NPT, linear temperature ramp) to ``--t-end`` at ``--rate`` (K/ps).
+Two LAMMPS stages: ``OUT/melt/``, the crystal melted by NPT at ``--t-melt`` (default 1.5·t_start)
+and held at ``--t-start``; ``OUT/cooling/``, the melt cooled at zero pressure (NPT, linear
+temperature ramp) to ``--t-end`` at ``--rate`` (K/ps).
 Sampled along the ramp: potential energy per atom, volume, the q6 solid-like fraction
 (structures.solid_fraction_lines) and common-neighbour-analysis fractions (``compute cna/atom``:
 fcc, hcp, bcc, icosahedral, other).
@@ -9,8 +10,11 @@ fcc, hcp, bcc, icosahedral, other).
 Onsets (K): ``T_onset_pe_K``, where the potential energy first falls persistently (5 consecutive
 samples) more than 5 residual standard deviations below a straight line fitted to the liquid's
 first quarter of the ramp (the latent heat released on crystallisation); ``T_onset_structure_K``,
-where the solid-like fraction first stays above ``--solid-threshold``. Both are None when the
-liquid does not crystallise (glass or too fast cooling). They depend on the cooling rate and system
+from which the crystalline CNA fraction (fcc + hcp + bcc, with the cutoff of the given lattice)
+stays above ``--crystal-threshold``. Both are None when the liquid does not crystallise (glass or
+too fast cooling); ``crystallized`` means that more than half of the atoms end crystalline. The q6
+solid-like fraction is recorded too, but it also grows in the deeply undercooled liquid (local
+icosahedral-like order) without crystallisation, so it does not define the onset. They depend on the cooling rate and system
 size (homogeneous nucleation): they are kinetic undercooling limits, not equilibrium temperatures.
 """
 
@@ -41,11 +45,12 @@ class CoolingProtocol:
     t_start: float
     t_end: float
     rate_K_ps: float
+    t_melt: float | None = None
     n_atoms: int = 2048
     timestep_fs: float = 2.0
     melt_steps: int = 5000
     thermo_every: int = 100
-    solid_threshold: float = 0.1
+    crystal_threshold: float = 0.1
     tdamp_ps: float = 0.1
     pdamp_ps: float = 1.0
     seed: int = 1
@@ -55,6 +60,10 @@ class CoolingProtocol:
             raise ValueError(f"need t_start > t_end > 0, got {self.t_start} and {self.t_end}")
         if self.rate_K_ps <= 0:
             raise ValueError(f"cooling rate must be positive, got {self.rate_K_ps}")
+
+    @property
+    def melt_temperature(self) -> float:
+        return self.t_melt if self.t_melt is not None else 1.5 * self.t_start
 
     @property
     def cooling_steps(self) -> int:
@@ -74,21 +83,38 @@ def cna_lines(lattice: str, a: float) -> str:
     return "\n".join(lines)
 
 
+def melt_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol) -> str:
+    """Melt the crystal by NPT at the melting temperature, then hold the liquid at t_start."""
+    tm = p.melt_temperature
+    return "\n".join([
+        lammps_header(potential, "../crystal.data", p.timestep_fs, f"mlip crystallize: melt at {tm:g} K, hold at {p.t_start:g} K"),
+        solid_fraction_lines(structure.lattice, a),
+        "thermo_style    custom step time temp pe vol v_fsolid",
+        "thermo_modify   format float %.10g",
+        f"thermo          {p.thermo_every}",
+        f"velocity        all create {tm:g} {p.seed} mom yes rot yes dist gaussian",
+        f"fix             npt all npt temp {tm:g} {tm:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
+        f"run             {p.melt_steps}",
+        "unfix           npt",
+        f"fix             npt all npt temp {p.t_start:g} {p.t_start:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
+        f"run             {p.melt_steps}",
+        "write_data      melt.data",
+        "",
+    ])
+
+
 def cooling_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol) -> str:
+    """Linear NPT cooling ramp of the melt from t_start to t_end, sampling energy and structure."""
     fractions = " ".join(f"v_f_{n}" for n in CNA_TYPES)
     return "\n".join([
-        lammps_header(potential, "../crystal.data", p.timestep_fs,
-                      f"mlip crystallize: melt at {p.t_start:g} K, cool to {p.t_end:g} K at {p.rate_K_ps:g} K/ps"),
+        lammps_header(potential, "../melt/melt.data", p.timestep_fs,
+                      f"mlip crystallize: cool from {p.t_start:g} K to {p.t_end:g} K at {p.rate_K_ps:g} K/ps"),
         solid_fraction_lines(structure.lattice, a),
         cna_lines(structure.lattice, a),
         "variable        pe_atom equal pe/atoms",
         f"thermo_style    custom step time temp pe v_pe_atom vol v_fsolid {fractions}",
         "thermo_modify   format float %.10g",
         f"thermo          {p.thermo_every}",
-        f"velocity        all create {p.t_start:g} {p.seed} mom yes rot yes dist gaussian",
-        f"fix             npt all npt temp {p.t_start:g} {p.t_start:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
-        f"run             {p.melt_steps}",
-        "unfix           npt",
         f"fix             npt all npt temp {p.t_start:g} {p.t_end:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
         f"run             {p.cooling_steps}",
         "write_data      final.data",
@@ -100,23 +126,21 @@ def analyse_cooling(log: Path, p: CoolingProtocol) -> dict:
     """Onset temperatures and structure fractions along the cooling ramp."""
     from mlip_lammps.workflows.demo import parse_log
 
-    runs = parse_log(log)["runs"]
-    melt, ramp = runs[-2], runs[-1]
-    if melt["v_fsolid"][-1] > 0.05:
-        raise RuntimeError(f"{100 * melt['v_fsolid'][-1]:.0f}% of the atoms are still solid-like after melting at "
-                           f"{p.t_start:g} K: raise --t-start")
+    ramp = parse_log(log)["runs"][-1]
     # the ramp's set-point temperature (the instantaneous one fluctuates)
     t_set = p.t_start + (p.t_end - p.t_start) * (ramp["Step"] - ramp["Step"][0]) / p.cooling_steps
     pe, fs = ramp["v_pe_atom"], ramp["v_fsolid"]
+    crystalline = ramp["v_f_fcc"] + ramp["v_f_hcp"] + ramp["v_f_bcc"]
     quarter = t_set >= p.t_start - 0.25 * (p.t_start - p.t_end)
     k_pe = onset_below_trend(t_set, pe, quarter)
-    above = fs > p.solid_threshold
+    above = crystalline > p.crystal_threshold
     k_st = next((k for k in range(len(above)) if above[k:].all()), None)
     final = {n: float(ramp[f"v_f_{n}"][-1]) for n in CNA_TYPES}
     return {
         "T_onset_pe_K": float(t_set[k_pe]) if k_pe is not None else None,
         "T_onset_structure_K": float(t_set[k_st]) if k_st is not None else None,
-        "crystallized": bool(fs[-1] > 0.5),
+        "crystallized": bool(crystalline[-1] > 0.5),
+        "final_crystalline_fraction": float(crystalline[-1]),
         "final_solid_fraction": float(fs[-1]),
         "final_cna_fractions": final,
         "final_pe_eV_per_atom": float(pe[-1]),
@@ -167,19 +191,25 @@ def run_crystallize(potential: Potential, structure: Structure, p: CoolingProtoc
     a0 = lattice_constant or default_lattice_constant(structure)
     atoms = build(structure, elongated_repeats(unit_cell(structure, a0), p.n_atoms, aspect=1.0), a0, seed=p.seed)
     write_structure(atoms, out / "crystal.data", potential.types)
-    run_stage(out / "cooling", cooling_input(potential, structure, a0, p), p.melt_steps + p.cooling_steps, "cooling",
-              np_ranks, threads)
+    run_stage(out / "melt", melt_input(potential, structure, a0, p), 2 * p.melt_steps, "melt", np_ranks, threads)
+    fs = parse_log(out / "melt" / LOG)["runs"][-1]["v_fsolid"][-1]
+    if fs > 0.05:
+        raise RuntimeError(f"{100 * fs:.0f}% of the atoms are solid-like after melting at {p.melt_temperature:g} K and "
+                           f"holding at {p.t_start:g} K: raise --t-melt or --t-start")
+    run_stage(out / "cooling", cooling_input(potential, structure, a0, p), p.cooling_steps, "cooling", np_ranks, threads)
     r = analyse_cooling(out / "cooling" / LOG, p)
     result = {
         "T_onset_pe_K": r["T_onset_pe_K"], "T_onset_structure_K": r["T_onset_structure_K"],
-        "crystallized": r["crystallized"], "final_solid_fraction": r["final_solid_fraction"],
+        "crystallized": r["crystallized"], "final_crystalline_fraction": r["final_crystalline_fraction"],
+        "final_solid_fraction": r["final_solid_fraction"],
         "final_cna_fractions": r["final_cna_fractions"],
         "rate_K_per_ps": p.rate_K_ps, "rate_K_per_s": p.rate_K_ps * 1e12,
         "potential": potential.label, "structure": structure.label, "n_atoms": len(atoms),
         "method": "NPT (zero pressure) linear cooling ramp of the melt; onsets from the potential-energy drop below the "
-                  "liquid trend and from the q6 solid-like fraction; CNA fractions for the phase formed",
-        "protocol": {**asdict(p), "cooling_steps": p.cooling_steps},
-        "lammps_loop_time_s": float(sum(tm["seconds"] for tm in parse_log(out / "cooling" / LOG)["timings"])),
+                  "liquid trend and from the CNA crystalline (fcc+hcp+bcc) fraction",
+        "protocol": {**asdict(p), "t_melt_K": p.melt_temperature, "cooling_steps": p.cooling_steps},
+        "lammps_loop_time_s": float(sum(tm["seconds"] for stage in ("melt", "cooling")
+                                        for tm in parse_log(out / stage / LOG)["timings"])),
         "wall_time_s": time.perf_counter() - t0,
     }
     (out / "result.json").write_text(json.dumps(result, indent=2))
@@ -192,23 +222,25 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     add_potential_arguments(ap)
     d = CoolingProtocol(t_start=2.0, t_end=1.0, rate_K_ps=1.0)
     g = ap.add_argument_group("cooling protocol")
-    g.add_argument("--t-start", type=float, required=True, help="melting and starting temperature (K), above the melting point")
+    g.add_argument("--t-start", type=float, required=True, help="starting temperature (K) of the ramp, above the melting point")
+    g.add_argument("--t-melt", type=float, help="temperature (K) at which the crystal is melted first (default 1.5 × t_start)")
     g.add_argument("--t-end", type=float, required=True, help="final temperature (K)")
     g.add_argument("--rate", type=float, required=True, help="cooling rate (K/ps; 1 K/ps = 1e12 K/s)")
     g.add_argument("--n-atoms", type=int, default=d.n_atoms, help=f"about this many atoms in a near-cubic box (default {d.n_atoms})")
     g.add_argument("--timestep", type=float, default=d.timestep_fs, help=f"fs (default {d.timestep_fs:g})")
-    g.add_argument("--melt-steps", type=int, default=d.melt_steps, help=f"steps at t_start before cooling (default {d.melt_steps})")
+    g.add_argument("--melt-steps", type=int, default=d.melt_steps,
+                   help=f"steps at t_melt, and again at t_start, before cooling (default {d.melt_steps})")
     g.add_argument("--thermo-every", type=int, default=d.thermo_every, help=f"sampling interval in steps (default {d.thermo_every})")
-    g.add_argument("--solid-threshold", type=float, default=d.solid_threshold,
-                   help=f"solid-like fraction that marks the structural onset (default {d.solid_threshold:g})")
+    g.add_argument("--crystal-threshold", type=float, default=d.crystal_threshold,
+                   help=f"crystalline (CNA fcc+hcp+bcc) fraction that marks the structural onset (default {d.crystal_threshold:g})")
 
 
 def main(args: argparse.Namespace) -> int:
     structure = parse_structure(args.structure, args.composition)
     potential = potential_from_args(args, structure.species)
-    p = CoolingProtocol(t_start=args.t_start, t_end=args.t_end, rate_K_ps=args.rate, n_atoms=args.n_atoms,
+    p = CoolingProtocol(t_start=args.t_start, t_end=args.t_end, rate_K_ps=args.rate, t_melt=args.t_melt, n_atoms=args.n_atoms,
                         timestep_fs=args.timestep, melt_steps=args.melt_steps, thermo_every=args.thermo_every,
-                        solid_threshold=args.solid_threshold, seed=args.seed)
+                        crystal_threshold=args.crystal_threshold, seed=args.seed)
     r = run_crystallize(potential, structure, p, Path(args.out).resolve(), args.np, args.threads, args.lattice_constant)
     fmt = lambda v: "none" if v is None else f"{v:.0f} K"  # noqa: E731
     print(f"cooling at {p.rate_K_ps:g} K/ps: crystallisation onset {fmt(r['T_onset_pe_K'])} (energy), "
