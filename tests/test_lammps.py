@@ -139,9 +139,36 @@ def test_results_do_not_depend_on_skin(models, frames, tmp_path):
         np.testing.assert_allclose(b[col], a[col], rtol=1e-9, atol=1e-9)
 
 
+@pytest.fixture(scope="module")
+def cu_model_f32(cu_model, tmp_path_factory):
+    """The shipped Cu model re-exported for float32 inference."""
+    from mlip_lammps.export.reexport import reexport
+
+    path = tmp_path_factory.mktemp("f32") / "cu_f32.pt"
+    reexport(cu_model, path, dtype="float32")
+    return path
+
+
+def test_float32_forces_close_to_float64(cu_model, cu_model_f32, frames, tmp_path):
+    """float32 inference (float64 accumulation in the plugin) changes forces by < 1e-4 relative."""
+    fr = frames["cu"]
+    r64 = single_points(cu_model, fr, ["Cu"], tmp_path / "f64")
+    r32 = single_points(cu_model_f32, fr, ["Cu"], tmp_path / "f32")
+    # relative to the forces of the whole set: some frames are perfect crystals (forces ~ 0)
+    f64 = np.concatenate([a["forces"] for a in r64])
+    f32 = np.concatenate([b["forces"] for b in r32])
+    assert np.linalg.norm(f32 - f64) / np.linalg.norm(f64) < 1e-4
+    assert np.abs(f32 - f64).max() < 1e-4 * np.abs(f64).max()
+    for a, b in zip(r64, r32):
+        assert b["energy"] == pytest.approx(a["energy"], rel=1e-6)
+
+
 @pytest.mark.slow
-def test_nve_energy_conservation_liquid_cu(cu_model, tmp_path):
-    """500-atom liquid Cu at 1500 K, float64, 1 fs, 2,000 NVE steps: drift < 1e-4 eV/atom."""
+@pytest.mark.parametrize("dtype,steps", [("float64", 2000), ("float32", 10000)])
+def test_nve_energy_conservation_liquid_cu(dtype, steps, cu_model, cu_model_f32, tmp_path):
+    """500-atom liquid Cu at 1500 K, 1 fs NVE: drift < 1e-4 eV/atom (float64 over 2,000 steps;
+    float32 inference over 10,000 steps)."""
+    model = cu_model if dtype == "float64" else cu_model_f32
     (tmp_path / "in.nve").write_text(f"""\
 units metal
 atom_style atomic
@@ -151,7 +178,7 @@ region box block 0 5 0 5 0 5
 create_box 1 box
 create_atoms 1 box
 mass 1 63.546
-pair_style mlip {cu_model}
+pair_style mlip {model}
 pair_coeff * * Cu
 neighbor 1.0 bin
 neigh_modify every 1 delay 0 check yes
@@ -165,19 +192,19 @@ run 500
 unfix eq
 reset_timestep 0
 fix nve all nve
-thermo 20
+thermo {steps // 100}
 thermo_style custom step time temp pe etotal
 thermo_modify format float %.15g
-run 2000
+run {steps}
 """)
     run_lammps("in.nve", cwd=tmp_path, threads=2)
     t = thermo_table(tmp_path / "log.lammps")
-    assert t["Step"][-1] == 2000
+    assert t["Step"][-1] == steps
     assert 1200 < t["Temp"].mean() < 1800, "not a 1500 K liquid"
     e = t["TotEng"] / 500
     slope_per_step = np.polyfit(t["Step"], e, 1)[0]
-    drift = abs(slope_per_step * 2000)
-    assert drift < 1e-4, f"NVE drift {drift:.2e} eV/atom over 2000 steps"
+    drift = abs(slope_per_step * steps)
+    assert drift < 1e-4, f"NVE drift {drift:.2e} eV/atom over {steps} steps"
     assert np.abs(e - e[0]).max() < 5e-4
 
 
