@@ -81,6 +81,20 @@ def test_mpi_single_point_matches_serial(models, frames, tmp_path):
         np.testing.assert_allclose(x["stress"], y["stress"], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("np_ranks", [1, 2])
+def test_chunked_evaluation_is_exact(models, frames, np_ranks, tmp_path):
+    """Evaluating the local atoms in chunks of 7 (pair_style mlip ... chunk 7) gives the results of
+    one call per step (chunk 0) to summation round-off."""
+    fr = frames["hea"][:3]
+    el = SPECIES["hea"]
+    a = single_points(models["hea"], fr, el, tmp_path / "all", np_ranks=np_ranks, pair_extra="chunk 0")
+    b = single_points(models["hea"], fr, el, tmp_path / "c7", np_ranks=np_ranks, pair_extra="chunk 7")
+    for x, y in zip(a, b):
+        assert y["energy"] == pytest.approx(x["energy"], rel=1e-13)
+        np.testing.assert_allclose(y["forces"], x["forces"], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(y["stress"], x["stress"], rtol=1e-12, atol=1e-14)
+
+
 def test_empty_subdomain(models, tmp_path):
     """A cluster in a long box split 2 × 1 × 1: the second rank owns no atoms."""
     cluster = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 2))

@@ -98,10 +98,10 @@ def _check_against_calculator(res, calc_paths, atoms):
     return dev
 
 
-@pytest.mark.parametrize("np_ranks", [1, 2])
-def test_committee_of_files_matches_calculator(members, np_ranks, tmp_path):
+@pytest.mark.parametrize("np_ranks,chunk", [(1, 0), (2, 0), (2, 5)])
+def test_committee_of_files_matches_calculator(members, np_ranks, chunk, tmp_path):
     atoms = _structure()
-    res = _run(" ".join(map(str, members)), atoms, tmp_path, np_ranks=np_ranks)
+    res = _run(" ".join(map(str, members)) + f" chunk {chunk}", atoms, tmp_path, np_ranks=np_ranks)
     _check_against_calculator(res, members, atoms)
 
 

@@ -82,7 +82,8 @@ static std::string shape_str(const torch::Tensor &t)
 /* ---------------------------------------------------------------------- */
 
 PairMLIP::PairMLIP(LAMMPS *lmp) :
-    Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5), out_freq(0),
+    Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5),
+    chunk_atoms(0), out_freq(0),
     out_fp(nullptr), last_out_step(-1), deviation_flag(0), deviation_stats(4, 0.0),
     extra_values(4, 0.0)
 {
@@ -125,15 +126,15 @@ void PairMLIP::allocate()
 
 /* ----------------------------------------------------------------------
    pair_style mlip MODEL.pt [MODEL2.pt ...] [device cpu|cuda|auto] [threads N]
-                   [min_dist R] [out_freq N] [out_file FILE]
+                   [min_dist R] [chunk N] [out_freq N] [out_file FILE]
 ------------------------------------------------------------------------- */
 
 void PairMLIP::settings(int narg, char **arg)
 {
   if (narg < 1) utils::missing_cmd_args(FLERR, "pair_style mlip", error);
 
-  static const std::set<std::string> keywords{"device", "threads", "min_dist", "out_freq",
-                                              "out_file"};
+  static const std::set<std::string> keywords{"device", "threads", "min_dist", "chunk",
+                                              "out_freq", "out_file"};
   int iarg = 0;
   model_paths.clear();
   while (iarg < narg && !keywords.count(arg[iarg])) model_paths.emplace_back(arg[iarg++]);
@@ -151,6 +152,7 @@ void PairMLIP::settings(int narg, char **arg)
     if (n > 0) nthreads = static_cast<int>(n);
   }
   min_dist = 0.5;
+  int chunk = -1;    // default chosen once the device is known
   out_freq = 0;
   out_file = "";
 
@@ -171,6 +173,9 @@ void PairMLIP::settings(int narg, char **arg)
       min_dist = utils::numeric(FLERR, value, false, lmp);
       if (min_dist < 0.0)
         error->all(FLERR, "Illegal pair_style mlip min_dist {}: must be >= 0", min_dist);
+    } else if (key == "chunk") {
+      chunk = utils::inumeric(FLERR, value, false, lmp);
+      if (chunk < 0) error->all(FLERR, "Illegal pair_style mlip chunk {}: must be >= 0", chunk);
     } else if (key == "out_freq") {
       out_freq = utils::inumeric(FLERR, value, false, lmp);
       if (out_freq < 0)
@@ -179,7 +184,7 @@ void PairMLIP::settings(int narg, char **arg)
       out_file = value;
     } else {
       error->all(FLERR, "Unknown pair_style mlip keyword '{}': expected a model file before any "
-                 "keyword, then device, threads, min_dist, out_freq or out_file", key);
+                 "keyword, then device, threads, min_dist, chunk, out_freq or out_file", key);
     }
     iarg += 2;
   }
@@ -188,6 +193,10 @@ void PairMLIP::settings(int narg, char **arg)
   at::set_num_threads(nthreads);
 
   load_models(device_request);
+  // CPU: bounded memory at no measurable cost; GPU: one call per step keeps the device busy
+  chunk_atoms = (chunk >= 0) ? chunk : (model->device.is_cpu() ? 32768 : 0);
+  if (comm->me == 0 && chunk_atoms > 0)
+    utils::logmesg(lmp, "pair_style mlip: at most {} local atoms per model call\n", chunk_atoms);
 
   if (nmembers < 2 && (out_freq > 0 || !out_file.empty()))
     error->all(FLERR, "pair_style mlip out_freq/out_file: the committee force deviation needs a "
@@ -447,6 +456,7 @@ void PairMLIP::load_models(const std::string &device_request)
     if (nmembers > 1)
       utils::logmesg(lmp, "pair_style mlip: committee of {} members; forces are their mean\n",
                      nmembers);
+
     if (uses_ops)
       utils::logmesg(lmp, "pair_style mlip: model uses the mlip torch operators ({})\n",
                      mlip_ops_info());
@@ -525,24 +535,51 @@ void PairMLIP::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
 
+  // committee members' own outputs are needed on deviation steps only (fix pair trigger or
+  // out_freq); other steps run the committee's mean (one call for a committee file)
+  const bool deviation_step =
+      nmembers > 1 && (deviation_flag || (out_freq > 0 && update->ntimestep % out_freq == 0));
+  if (deviation_step) {
+    const size_t nall = static_cast<size_t>(atom->nlocal) + atom->nghost;
+    member_forces.assign(nall * nmembers * 3, 0.0);
+    member_energy_sum.assign(nmembers, 0.0);
+  }
+
+  // The model is strictly local, so evaluating the local atoms in chunks gives the same numbers
+  // (same summation order) while the per-edge buffers and the model's intermediates scale with
+  // the chunk, not with the subdomain: memory per atom stays that of LAMMPS itself.
+  const int inum = list->inum;
+  const int chunk = chunk_atoms > 0 ? chunk_atoms : std::max(inum, 1);
+  for (int first = 0; first < inum; first += chunk)
+    compute_chunk(first, std::min(inum, first + chunk), deviation_step);
+
+  if (deviation_step) finish_deviation();    // collective: also on ranks without atoms
+}
+
+/* ----------------------------------------------------------------------
+   model energies, forces and virial of the local atoms ilist[first..last)
+------------------------------------------------------------------------- */
+
+void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
+{
   double **x = atom->x;
   double **f = atom->f;
   const int *type = atom->type;
-  const int inum = list->inum;
   const int *ilist = list->ilist;
   const int *numneigh = list->numneigh;
   int **firstneigh = list->firstneigh;
+  const int ncenters = last - first;
 
-  // ---- graph of this rank's local atoms, edges grouped by centre (the fused kernels use that).
+  // ---- graph of the chunk's atoms, edges grouped by centre (the fused kernels use that).
   // The buffers only grow (sized for every listed pair), so steady-state steps do not allocate,
   // and are filled through raw pointers.
 
   int64_t max_edges = 0;
-  for (int ii = 0; ii < inum; ii++) max_edges += numneigh[ilist[ii]];
-  if (static_cast<int64_t>(center_first.size()) < inum + 1) {
-    center_atom.resize(inum);
-    center_species.resize(inum);
-    center_first.resize(inum + 1);
+  for (int ii = first; ii < last; ii++) max_edges += numneigh[ilist[ii]];
+  if (static_cast<int64_t>(center_first.size()) < ncenters + 1) {
+    center_atom.resize(ncenters);
+    center_species.resize(ncenters);
+    center_first.resize(ncenters + 1);
   }
   if (static_cast<int64_t>(edge_center.size()) < max_edges) {
     edge_center.resize(max_edges);
@@ -560,10 +597,10 @@ void PairMLIP::compute(int eflag, int vflag)
   const int *t2s = type2species.data();
   const double cutsq = cutoff_sq;
 
-  const Vec3 *const xx = inum ? reinterpret_cast<const Vec3 *>(x[0]) : nullptr;    // (n, 3)
+  const Vec3 *const xx = reinterpret_cast<const Vec3 *>(x[0]);    // (n, 3); ncenters > 0
   int64_t n = 0, nedges = 0;
   double rsq_min = cutsq;
-  for (int ii = 0; ii < inum; ii++) {
+  for (int ii = first; ii < last; ii++) {
     const int i = ilist[ii];
     const int si = t2s[type[i]];
     if (si < 0) continue;    // NULL type (pair hybrid)
@@ -599,15 +636,8 @@ void PairMLIP::compute(int eflag, int vflag)
   c_first[n] = nedges;
   if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
 
-  // committee members' own outputs are needed on deviation steps only (fix pair trigger or
-  // out_freq); other steps run the committee's mean (one call for a committee file)
-  const bool deviation_step =
-      nmembers > 1 && (deviation_flag || (out_freq > 0 && update->ntimestep % out_freq == 0));
   const bool per_member = deviation_step || model->modules.size() > 1;
-  if (n == 0) {    // empty subdomain: nothing to evaluate, but take part in the communication
-    if (deviation_step) compute_deviation(0, 0, nullptr, nullptr);
-    return;
-  }
+  if (n == 0) return;    // only NULL-type atoms
 
   // ---- wrap the buffers as tensors (no copy on the CPU) and run the model(s).
   // Only torch calls sit inside the try block: LAMMPS errors are exceptions in library mode
@@ -770,22 +800,17 @@ void PairMLIP::compute(int eflag, int vflag)
     for (int k = 0; k < 6; k++) virial[k] += v[k];
 
   if (deviation_step)
-    compute_deviation(n, nedges, member_grad.data_ptr<double>(), member_energy.data_ptr<double>());
+    add_member_forces(n, nedges, member_grad.data_ptr<double>(), member_energy.data_ptr<double>());
 }
 
 /* ----------------------------------------------------------------------
-   committee force deviation of every local atom: per-member forces (ghost contributions
-   folded back by reverse communication), sqrt(<|F_m - <F>|^2>_m); global max/min/mean and the
-   energy deviation go to compute pair (pvector) and, every out_freq steps, to out_file
+   committee members' forces of one chunk (on local and ghost atoms) and total energies
 ------------------------------------------------------------------------- */
 
-void PairMLIP::compute_deviation(int64_t n, int64_t nedges, const double *member_grad,
+void PairMLIP::add_member_forces(int64_t n, int64_t nedges, const double *member_grad,
                                  const double *member_energy)
 {
   const int M = nmembers;
-  const int nlocal = atom->nlocal;
-  const size_t nall = static_cast<size_t>(nlocal) + atom->nghost;
-  member_forces.assign(nall * M * 3, 0.0);
   double *fm = member_forces.data();
   const int *c_atom = center_atom.data();
   const int64_t *c_first = center_first.data();
@@ -803,7 +828,22 @@ void PairMLIP::compute_deviation(int64_t n, int64_t nedges, const double *member
       }
     }
   }
+  for (int m = 0; m < M; m++)
+    for (int64_t c = 0; c < n; c++) member_energy_sum[m] += member_energy[m * n + c];
+}
+
+/* ----------------------------------------------------------------------
+   committee force deviation of every local atom: per-member forces (ghost contributions
+   folded back by reverse communication), sqrt(<|F_m - <F>|^2>_m); global max/min/mean and the
+   energy deviation go to compute pair (pvector) and, every out_freq steps, to out_file
+------------------------------------------------------------------------- */
+
+void PairMLIP::finish_deviation()
+{
+  const int M = nmembers;
+  const int nlocal = atom->nlocal;
   comm->reverse_comm(this);
+  const double *fm = member_forces.data();
 
   if (force_deviation.size() < static_cast<size_t>(atom->nmax)) force_deviation.resize(atom->nmax);
   const int *type = atom->type;
@@ -828,15 +868,12 @@ void PairMLIP::compute_deviation(int64_t n, int64_t nedges, const double *member
   }
 
   // members' total energies (eV), for the energy deviation per atom
-  std::vector<double> esum(M, 0.0), esum_all(M);
-  for (int m = 0; m < M; m++)
-    for (int64_t c = 0; c < n; c++) esum[m] += member_energy[m * n + c];
-
+  std::vector<double> esum_all(M);
   double dmax_all, dmin_all, sums[2] = {local[1], local[2]}, sums_all[2];
   MPI_Allreduce(&local[0], &dmax_all, 1, MPI_DOUBLE, MPI_MAX, world);
   MPI_Allreduce(&dmin, &dmin_all, 1, MPI_DOUBLE, MPI_MIN, world);
   MPI_Allreduce(sums, sums_all, 2, MPI_DOUBLE, MPI_SUM, world);
-  MPI_Allreduce(esum.data(), esum_all.data(), M, MPI_DOUBLE, MPI_SUM, world);
+  MPI_Allreduce(member_energy_sum.data(), esum_all.data(), M, MPI_DOUBLE, MPI_SUM, world);
   const double natoms = std::max(sums_all[1], 1.0);
   double emean = 0.0, evar = 0.0;
   for (int m = 0; m < M; m++) emean += esum_all[m] / M;

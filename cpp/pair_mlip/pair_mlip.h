@@ -46,6 +46,7 @@ class PairMLIP : public Pair {
   double cutoff_sq;
   int nthreads;                        // torch intra-op threads per MPI rank
   double min_dist;                     // closer pairs are an error (Angstrom; 0 = no check)
+  int chunk_atoms;                     // local atoms per model call (0 = all at once)
 
   // committee force deviation (the active-learning signal), docs/lammps.md
   int out_freq;                        // write deviations every this many steps (0 = never)
@@ -55,13 +56,14 @@ class PairMLIP : public Pair {
   int deviation_flag;                  // set by fix pair (force_deviation_flag) for one step
   std::vector<double> force_deviation;    // (nmax) per-atom deviation of the last deviation step
   std::vector<double> member_forces;      // (nall, M, 3) per-member forces, reverse communicated
+  std::vector<double> member_energy_sum;  // (M) members' energies of this rank's atoms
   std::vector<double> deviation_stats;    // max, min, mean force deviation (eV/A), energy (eV/atom)
   std::vector<double> extra_values;       // pvector: deviation_stats on rank 0, zeros elsewhere
 
   std::vector<int> type2species;    // LAMMPS atom type (1..ntypes) -> species index, -1 = NULL
 
   // per-step buffers, kept as members and only grown, so steps do not allocate; sized for the
-  // upper bound (every listed pair), of which the first n centres / E edges are used
+  // upper bound (every listed pair of a chunk), of which the first n centres / E edges are used
   std::vector<int> center_atom;                 // centre index -> LAMMPS local atom index
   std::vector<int64_t> center_species;          // (n)
   std::vector<int64_t> center_first;            // (n + 1) first edge of each centre
@@ -74,8 +76,10 @@ class PairMLIP : public Pair {
 
   void allocate();
   void load_models(const std::string &device_request);
-  void compute_deviation(int64_t n, int64_t nedges, const double *member_grad,
+  void compute_chunk(int first, int last, bool deviation_step);
+  void add_member_forces(int64_t n, int64_t nedges, const double *member_grad,
                          const double *member_energy);
+  void finish_deviation();
   [[noreturn]] void too_close(int64_t nedges, double rsq_min);
 };
 
