@@ -194,7 +194,7 @@ void PairMLIP::settings(int narg, char **arg)
 
   load_models(device_request);
   // CPU: bounded memory at no measurable cost; GPU: one call per step keeps the device busy
-  chunk_atoms = (chunk >= 0) ? chunk : (model->device.is_cpu() ? 32768 : 0);
+  chunk_atoms = (chunk >= 0) ? chunk : (model->device.is_cpu() ? 8192 : 0);
   if (comm->me == 0 && chunk_atoms > 0)
     utils::logmesg(lmp, "pair_style mlip: at most {} local atoms per model call\n", chunk_atoms);
 
