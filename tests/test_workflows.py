@@ -227,6 +227,42 @@ def test_crystallize_smoke(tmp_path):
     assert (tmp_path / "crystallize.png").stat().st_size > 0
 
 
+def test_isothermal_largest_cluster_of_a_crystal(tmp_path):
+    """The nucleation sampling on a perfect fcc crystal held at 300 K: every atom is solid-like and
+    all form one cluster, so the largest cluster is N from the first sample (time to nucleate 0)."""
+    from mlip_lammps.workflows.crystallize import analyse_isothermal, isothermal_input
+    from mlip_lammps.workflows.potential import LOG, run_stage, write_structure
+    from mlip_lammps.workflows.structures import elongated_repeats, unit_cell
+
+    pot, st = classical_potential(*EAM, ["Cu"]), parse_structure("fcc:Cu")
+    p = CoolingProtocol(t_start=1500.0, isothermal=(300.0,), hold_ps=0.2, thermo_every=20, nucleus_size=100, n_atoms=256)
+    atoms = build(st, elongated_repeats(unit_cell(st, 3.615), 256, aspect=1.0), 3.615, seed=1)
+    (tmp_path / "melt").mkdir()
+    write_structure(atoms, tmp_path / "melt" / "melt.data", pot.types)
+    run_stage(tmp_path / "iso", isothermal_input(pot, st, 3.615, p, 300.0), p.hold_steps, "iso")
+    r = analyse_isothermal(tmp_path / "iso" / LOG, p)
+    assert r["largest_cluster_final"] == len(atoms) == 256
+    assert r["series"]["largest_cluster"][0] == 256 and r["time_to_nucleate_ps"] == 0.0
+    assert r["final_cna_fractions"]["fcc"] > 0.9
+
+
+def test_isothermal_nucleation_smoke(tmp_path):
+    p = CoolingProtocol(t_start=1800.0, t_melt=2500.0, isothermal=(700.0, 900.0), hold_ps=1.0, n_atoms=256,
+                        melt_steps=750, thermo_every=20, nucleus_size=20)
+    r = run_crystallize(classical_potential(*EAM, ["Cu"]), parse_structure("fcc:Cu"), p, tmp_path)
+    assert set(r["isothermal"]) == {"700", "900"} and "T_onset_pe_K" not in r
+    for x in r["isothermal"].values():
+        assert 1 <= x["largest_cluster_final"] <= 256
+        assert x["time_to_nucleate_ps"] is None or 0.0 <= x["time_to_nucleate_ps"] <= 1.0
+    series = json.loads((tmp_path / "isothermal.json").read_text())
+    assert len(series["700"]["t_ps"]) == 26 and series["700"]["t_ps"][-1] == pytest.approx(1.0)
+    assert (tmp_path / "nucleation.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="nothing to do"):
+        CoolingProtocol(t_start=1800.0)
+    with pytest.raises(ValueError, match="between 0 and t_start"):
+        CoolingProtocol(t_start=1800.0, isothermal=(2000.0,))
+
+
 def test_melt_with_exported_model_runs(tmp_path, cu_model):
     """pair_style mlip through the melt workflow's first stage (256 atoms, 50 steps, ~5 s with the
     NEP model): the crystal's box at T_guess is sensible; 25 steps at 1.6 T_guess cannot melt it,
