@@ -214,3 +214,27 @@ def test_ensemble_committee_export_and_force_deviation(tmp_path):
     __import__("numpy").testing.assert_allclose(f, member_f.mean(0), atol=1e-12)
     expect = __import__("numpy").sqrt(((member_f - member_f.mean(0)) ** 2).sum(-1).mean(0))
     __import__("numpy").testing.assert_allclose(dev, expect, atol=1e-12)
+
+
+def test_fine_tune_starts_from_exported_model(tmp_path):
+    """model.init_from: training starts from the exported weights, normalisation and reference
+    energies (with lr 0 the fine-tuned export equals the original), and a mismatch is named."""
+    import torch
+
+    from mlip_lammps.data.dataset import graphs_from_atoms, read_structures
+    from mlip_lammps.contract import predict
+
+    train(_cfg(tmp_path / "base"), show_progress=False)
+    ft = _cfg(tmp_path / "ft", lr=1e-30, lr_final=1e-30, ema_decay=0.0)  # steps far below round-off
+    ft.model.init_from = tmp_path / "base" / "model.pt"
+    train(ft, show_progress=False)
+    g = graphs_from_atoms(read_structures(DATA / "cu.extxyz")[:3], ["Cu"], 4.5)[0]
+    a = predict(load_model(tmp_path / "base" / "model.pt")[0], g)
+    b = predict(load_model(tmp_path / "ft" / "model.pt")[0], g)
+    torch.testing.assert_close(b["energy"], a["energy"], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(b["forces"], a["forces"], rtol=1e-12, atol=1e-12)
+    bad = _cfg(tmp_path / "bad")
+    bad.model.init_from = tmp_path / "base" / "model.pt"
+    bad.model.hidden = [16]
+    with pytest.raises(ValueError, match="hyperparameters differ.*hidden"):
+        train(bad, show_progress=False)

@@ -37,6 +37,9 @@ class ModelConfig(_Strict):
     l_max: int = Field(4, ge=1, le=4)
     hidden: list[int] = Field(default_factory=lambda: [64, 64])
     zbl: Optional["ZBLConfig"] = Field(None, description="add ZBL repulsion below `outer` Å")
+    init_from: Optional[Path] = Field(
+        None, description="fine-tune: start from the weights, normalisation and reference energies of this exported "
+                          "model (.pt); architecture, hyperparameters and species must match")
 
     @model_validator(mode="after")
     def _angular_inside(self) -> "ModelConfig":
@@ -45,7 +48,7 @@ class ModelConfig(_Strict):
         return self
 
     def hyperparameters(self) -> dict:
-        h = self.model_dump(exclude={"architecture"})
+        h = self.model_dump(exclude={"architecture", "init_from"})
         if h["zbl"] is None:
             del h["zbl"]
         return h
@@ -124,10 +127,10 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None, bas
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
-    for name in ("train", "valid", "test"):
-        p = getattr(cfg.data, name)
+    for section, name in (("data", "train"), ("data", "valid"), ("data", "test"), ("model", "init_from")):
+        p = getattr(getattr(cfg, section), name)
         if p is not None and not p.is_absolute():
-            setattr(cfg.data, name, (root / p).resolve())
+            setattr(getattr(cfg, section), name, (root / p).resolve())
     if not cfg.output.is_absolute() and path is not None and "output" in raw and not any(o.startswith("output=") for o in overrides or []):
         cfg.output = (root / cfg.output).resolve()
     return cfg

@@ -46,6 +46,25 @@ def reference_energies(graphs: list[Graph], n_species: int) -> np.ndarray:
     return e0
 
 
+def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]) -> torch.nn.Module:
+    """The model of an exported file, to fine-tune: its weights, descriptor normalisation and
+    reference energies are kept, so it must match the configured architecture, hyperparameters
+    and species (errors name the difference)."""
+    from mlip_lammps.export.reexport import rebuild_module
+
+    model, meta = rebuild_module(path)
+    if meta.architecture != architecture:
+        raise ValueError(f"model.init_from {path} is a '{meta.architecture}' model, the config asks for '{architecture}'")
+    diff = sorted(k for k in set(hyper) | set(meta.hyperparameters) if hyper.get(k) != meta.hyperparameters.get(k))
+    if diff:
+        raise ValueError(f"model.init_from {path}: hyperparameters differ from the config: "
+                         + ", ".join(f"{k} {meta.hyperparameters.get(k)!r} vs {hyper.get(k)!r}" for k in diff))
+    if list(meta.species) != list(species):
+        raise ValueError(f"model.init_from {path} has species {list(meta.species)}, the training data {species} "
+                         "(set data.species to the model's species)")
+    return model.train()
+
+
 @torch.no_grad()
 def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
     """Descriptor normalisation, energy scale (force RMS, eV/Å ~ eV per atom) and E0 shifts."""
@@ -262,15 +281,19 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     valid_graphs = [g.to(dtype) for g in valid_graphs]
 
     hyper = cfg.model.hyperparameters()
-    model = build_model(cfg.model.architecture, len(species), hyper, species).to(dtype)
-    if t.reference_energies is not None:
-        missing = sorted(set(species) - set(t.reference_energies))
-        if missing:
-            raise ValueError(f"training.reference_energies lacks elements {missing}")
-        e0 = np.array([t.reference_energies[s] for s in species])
+    if cfg.model.init_from is not None:
+        model = initial_model(cfg.model.init_from, cfg.model.architecture, hyper, species).to(dtype)
+        e0 = base_model(model).species_energy.detach().double().cpu().numpy()
     else:
-        e0 = reference_energies(train_graphs, len(species))
-    initialise_statistics(model, train_graphs, e0)
+        model = build_model(cfg.model.architecture, len(species), hyper, species).to(dtype)
+        if t.reference_energies is not None:
+            missing = sorted(set(species) - set(t.reference_energies))
+            if missing:
+                raise ValueError(f"training.reference_energies lacks elements {missing}")
+            e0 = np.array([t.reference_energies[s] for s in species])
+        else:
+            e0 = reference_energies(train_graphs, len(species))
+        initialise_statistics(model, train_graphs, e0)
     ema = EMA(model, t.ema_decay)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
