@@ -5,8 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 for sys in "${@:-cu cuzr hea}"; do
   .venv/bin/mlip-train "benchmarks/accuracy/configs/$sys.yaml" --quiet
-  cp "runs/models/$sys/model.pt" "models/$sys.pt"
-  cp "runs/models/$sys/metrics.json" "models/$sys.metrics.json"
-  cp "runs/models/$sys/config.yaml" "models/$sys.config.yaml"
+  run="runs/models/$sys"
+  # a second stage (configs/<sys>_finetune.yaml, model.init_from the first) where there is one
+  if [[ -f "benchmarks/accuracy/configs/${sys}_finetune.yaml" ]]; then
+    .venv/bin/mlip-train "benchmarks/accuracy/configs/${sys}_finetune.yaml" --quiet
+    run="runs/models/${sys}_finetune"
+  fi
+  cp "$run/model.pt" "models/$sys.pt"
+  cp "$run/metrics.json" "models/$sys.metrics.json"
+  cp "$run/config.yaml" "models/$sys.config.yaml"
   .venv/bin/mlip eval "models/$sys.pt" "../shared/data/$sys/test.extxyz"
 done
