@@ -200,6 +200,34 @@ def test_melt_smoke_and_resume(tmp_path):
     assert log.stat().st_mtime_ns == mtime and again["T_melt_K"] == pytest.approx(r["T_melt_K"])
 
 
+def test_bhatia_thornton_limits_and_relations():
+    """Ideal mixture (all g = 1): S_NN = 1, S_NC = 0, S_CC = c1 c2. Equal partials: S_NN equals the
+    one-component S(q) and concentration fluctuations stay ideal. S_NN is the number-weighted FZ sum."""
+    r = np.arange(0.01, 12, 0.02)
+    q = np.linspace(0.5, 10, 50)
+    c = {"Cu": 0.64, "Zr": 0.36}
+    ones = {("Cu", "Cu"): np.ones_like(r), ("Cu", "Zr"): np.ones_like(r), ("Zr", "Zr"): np.ones_like(r)}
+    bt = an.bhatia_thornton(r, ones, c, 0.07, q)
+    assert np.allclose(bt["S_NN"], 1) and np.allclose(bt["S_NC"], 0) and np.allclose(bt["S_CC"], 0.64 * 0.36)
+    g = 1 + np.exp(-r) * np.sin(3 * r)
+    same = {k: g for k in ones}
+    bt = an.bhatia_thornton(r, same, c, 0.07, q)
+    assert np.allclose(bt["S_NN"], an.structure_factor(r, g, 0.07, q))
+    assert np.allclose(bt["S_NC"], 0) and np.allclose(bt["S_CC"], 0.64 * 0.36)
+    gz = 1 + np.exp(-r) * np.sin(2.5 * r)
+    mixed = {("Cu", "Cu"): g, ("Cu", "Zr"): 0.5 * (g + gz), ("Zr", "Zr"): gz}
+    assert np.allclose(an.bhatia_thornton(r, mixed, c, 0.07, q)["S_NN"], an.faber_ziman(r, mixed, c, 0.07, q))
+    with pytest.raises(ValueError, match="binary"):
+        an.bhatia_thornton(r, ones, {"Cu": 0.5, "Zr": 0.3, "Al": 0.2}, 0.07, q)
+
+
+def test_angle_distribution_peaks():
+    theta = np.arange(0.5, 180, 1.0)
+    p = np.exp(-((theta - 60) / 8) ** 2) + 0.6 * np.exp(-((theta - 110) / 15) ** 2)
+    peaks = an.angle_distribution_peaks(theta, p)
+    assert peaks[0] == pytest.approx(60, abs=1) and peaks[1] == pytest.approx(110, abs=1) and len(peaks) == 2
+
+
 def test_liquid_smoke(tmp_path):
     p = LiquidProtocol(temperatures=(1500.0,), n_atoms=256, melt_steps=1000, equil_steps=300, density_steps=400,
                        nvt_equil_steps=100, blocks=2, block_steps=1000)
@@ -213,9 +241,27 @@ def test_liquid_smoke(tmp_path):
     assert 5e-10 < d["uncorrected"] < 2e-8
     assert set(d) >= {"uncorrected", "corrected"}
     assert "viscosity_mPa_s" in t and t["viscosity_source"] == "green-kubo"
-    for name in ("result.json", "gr.png", "sq.png", "msd.png", "1500K/gr.dat", "1500K/sq.dat", "1500K/msd.dat"):
+    # close-packed liquid: first-shell bond angles peak near 60° and 110-120°; few icosahedra
+    assert 50 < t["bond_angle_peaks_deg"][0] < 70 and any(100 < x < 125 for x in t["bond_angle_peaks_deg"])
+    assert 0 <= t["icosahedral_fraction_cna"] < 0.2 and 13 < t["voronoi_mean_faces"] < 16
+    for name in ("result.json", "gr.png", "sq.png", "msd.png", "1500K/gr.dat", "1500K/sq.dat", "1500K/msd.dat",
+                 "1500K/adf.dat"):
         assert (tmp_path / name).stat().st_size > 0
     _stage_outputs_ok(tmp_path / "1500K" / "production")
+
+
+def test_binary_liquid_smoke(tmp_path):
+    """Cu64Zr36 with the CuZr EAM/FS: partial coordination numbers and Bhatia–Thornton factors."""
+    p = LiquidProtocol(temperatures=(1600.0,), n_atoms=250, melt_steps=500, equil_steps=200, density_steps=300,
+                       nvt_equil_steps=100, blocks=2, block_steps=1000)
+    pot = classical_potential("eam/fs", ["* * CuZr_mm.eam.fs Cu Zr"], ["Cu", "Zr"])
+    r = run_liquid(pot, parse_structure("b2:CuZr", "Cu64Zr36"), p, tmp_path)
+    t = r["temperatures"]["1600"]
+    assert set(t["coordination_numbers_partial"]) == {"Cu-Cu", "Cu-Zr", "Zr-Cu", "Zr-Zr"}
+    bt = t["bhatia_thornton"]
+    assert bt["S_CC_ideal"] == pytest.approx(0.64 * 0.36) and 2.3 < bt["S_NN_first_peak_q_inv_A"] < 3.0
+    d = np.loadtxt(tmp_path / "1600K" / "sq_bhatia_thornton.dat")
+    assert d.shape[1] == 4 and np.allclose(d[-50:, 3], 0.64 * 0.36, atol=0.05)  # S_CC -> c1 c2 at large q
 
 
 def test_crystallize_smoke(tmp_path):

@@ -115,6 +115,36 @@ def faber_ziman(r: np.ndarray, partials: dict[tuple[str, str], np.ndarray], frac
     return total / norm
 
 
+def bhatia_thornton(r: np.ndarray, partials: dict[tuple[str, str], np.ndarray], fractions: dict[str, float], rho: float,
+                    q: np.ndarray, window: bool = True) -> dict[str, np.ndarray]:
+    """Bhatia–Thornton number–number, number–concentration and concentration–concentration
+    structure factors of a binary liquid from its Faber–Ziman partials S_ab (see faber_ziman):
+    S_NN = Σ c_a c_b S_ab, S_NC = c1 c2 [c1 (S_11 − S_12) − c2 (S_22 − S_12)],
+    S_CC = c1 c2 [1 + c1 c2 (S_11 + S_22 − 2 S_12)] (ideal mixture: 1, 0, c1 c2)."""
+    if len(fractions) != 2:
+        raise ValueError(f"Bhatia–Thornton structure factors are for binary liquids, got {sorted(fractions)}")
+    (a, c1), (b, c2) = fractions.items()
+
+    def s(x: str, y: str) -> np.ndarray:
+        g = partials.get((x, y), partials.get((y, x)))
+        if g is None:
+            raise KeyError(f"partial g(r) for pair {x}-{y} missing")
+        return structure_factor(r, g, rho, q, window)
+
+    s11, s22, s12 = s(a, a), s(b, b), s(a, b)
+    return {"S_NN": c1 * c1 * s11 + c2 * c2 * s22 + 2 * c1 * c2 * s12,
+            "S_NC": c1 * c2 * (c1 * (s11 - s12) - c2 * (s22 - s12)),
+            "S_CC": c1 * c2 * (1.0 + c1 * c2 * (s11 + s22 - 2 * s12))}
+
+
+def angle_distribution_peaks(theta_deg: np.ndarray, p: np.ndarray) -> list[float]:
+    """Angles (degrees) of the local maxima of a bond-angle distribution, strongest first
+    (maxima below 5% of the highest are ignored)."""
+    p = np.convolve(np.asarray(p, dtype=float), np.ones(5) / 5, mode="same")
+    k = [i for i in range(1, len(p) - 1) if p[i] >= p[i - 1] and p[i] > p[i + 1] and p[i] > 0.05 * p.max()]
+    return [float(theta_deg[i]) for i in sorted(k, key=lambda i: -p[i])]
+
+
 def fit_diffusion(t: np.ndarray, msd: np.ndarray, t_min: float, t_max: float | None = None, dim: int = 3) -> float:
     """Self-diffusion coefficient from the slope of the MSD: D = slope / (2·dim), fitted by least
     squares on t_min ≤ t ≤ t_max (the diffusive regime). Units: MSD unit per time unit."""

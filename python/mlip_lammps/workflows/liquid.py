@@ -9,10 +9,14 @@ Per temperature T (two LAMMPS stages in ``OUT/<T>K/``):
   blocks. Per block: averaged total and partial g(r) (``compute rdf``), mean-squared displacement
   per species from the block's start (``compute msd``, centre-of-mass drift removed) and the
   shear-stress autocorrelation (``fix ave/correlate`` of Pxy, Pxz, Pyz, (Pxx−Pyy)/2, (Pyy−Pzz)/2).
+  Sampled along the run: the bond-angle distribution of first-shell neighbours (``compute adf``),
+  the icosahedral fraction (``compute cna/atom``: 12 neighbours, all 555) and the Voronoi cells
+  (``compute voronoi/atom``: mean number of faces, fraction of 12-face cells), with the
+  first-shell cutoff ``FIRST_SHELL`` × the crystal's nearest-neighbour distance.
 
 Results: density (g/cm³); g(r) first peak, first minimum and coordination numbers (integral of
 4πρ r² g to the first minimum); total Faber–Ziman S(q) from the partial g(r) (unit scattering
-lengths, Lorch window); self-diffusion per species from a linear fit of the MSD in its diffusive
+lengths, Lorch window) and, for binary liquids, the Bhatia–Thornton S_NN, S_NC, S_CC; self-diffusion per species from a linear fit of the MSD in its diffusive
 regime, with the Yeh–Hummer correction D_inf = D_pbc + 2.837297 k_B T / (6π η L); shear viscosity η
 by Green–Kubo (integral of the averaged autocorrelation up to ``--gk-cutoff``). Errors are standard
 errors over the blocks. When the Green–Kubo η is too noisy, ``--viscosity`` supplies η for the
@@ -34,10 +38,13 @@ from mlip_lammps.workflows import analysis as an
 from mlip_lammps.workflows.potential import (
     LOG, Potential, add_potential_arguments, lammps_header, potential_from_args, run_stage, write_structure)
 from mlip_lammps.workflows.structures import (
-    Structure, build, default_lattice_constant, elongated_repeats, mass_g_mol, parse_structure, solid_fraction_lines,
-    unit_cell)
+    Structure, build, default_lattice_constant, elongated_repeats, mass_g_mol, nearest_neighbour_distance, parse_structure,
+    solid_fraction_lines, unit_cell)
 
 NOISY_VISCOSITY = 0.3  # relative standard error above which the Green–Kubo viscosity is flagged
+# first-shell cutoff / the crystal's nearest-neighbour distance: the first minimum of g(r) of
+# close-packed metallic liquids (Cu: 3.51 Å = 1.37 × 2.556 Å)
+FIRST_SHELL = 1.37
 
 
 @dataclass
@@ -118,11 +125,23 @@ def production_input(potential: Potential, structure: Structure, a: float, t: fl
     if len(species) > 1:
         pair_args = "* * " + pair_args
     rc = rdf_cutoff(box_length)
+    shell = FIRST_SHELL * nearest_neighbour_distance(structure.lattice, a)
     lines = [
         lammps_header(potential, "equilibrated.data", p.timestep_fs, f"mlip liquid: NVT production at {t:g} K"),
         solid_fraction_lines(structure.lattice, a),
         f"comm_modify     cutoff {rc + 2.0:.3f}",
-        "thermo_style    custom step time temp pe press v_fsolid",
+        f"compute         adf all adf 180 * * * 0.0 {shell:.4f} 0.0 {shell:.4f}",
+        f"fix             adf all ave/time {p.rdf_every} {p.block_steps // p.rdf_every} {p.block_steps} c_adf[*] file adf.dat mode vector",
+        f"compute         cna all cna/atom {shell:.4f}",
+        "variable        is_ico atom c_cna==4",
+        "compute         nico all reduce sum v_is_ico",
+        "variable        fico equal c_nico/atoms",
+        "compute         vor all voronoi/atom",
+        "variable        is_f12 atom c_vor[2]==12",
+        "compute         nf12 all reduce sum v_is_f12",
+        "variable        ff12 equal c_nf12/atoms",
+        "compute         faces all reduce ave c_vor[2]",
+        "thermo_style    custom step time temp pe press v_fsolid v_fico v_ff12 c_faces",
         "thermo_modify   format float %.10g",
         f"thermo          {p.thermo_every * 10}",
         f"fix             nvt all nvt temp {t:g} {t:g} {p.tdamp_production_ps:g}",
@@ -171,7 +190,7 @@ def read_vector_blocks(path: Path) -> list[np.ndarray]:
     return blocks
 
 
-def analyse_temperature(folder: Path, structure: Structure, p: LiquidProtocol) -> tuple[dict, dict]:
+def analyse_temperature(folder: Path, structure: Structure, a: float, p: LiquidProtocol) -> tuple[dict, dict]:
     """All liquid properties at one temperature from the two stages' outputs, and the arrays
     for the plots (also written as gr.dat, sq.dat, msd.dat in ``folder``)."""
     from mlip_lammps.workflows.demo import parse_log
@@ -209,6 +228,11 @@ def analyse_temperature(folder: Path, structure: Structure, p: LiquidProtocol) -
     q = np.arange(0.5, 15.0 + 1e-9, 0.01)
     s_q = an.faber_ziman(r, partial, frac, rho, q)
     kq = int(np.argmax(s_q))
+    s_bt = an.bhatia_thornton(r, partial, frac, rho, q) if len(species) == 2 else None
+
+    # bond angles of first-shell neighbours: columns angle, distribution, cumulative
+    adf = np.array([blk[:, 1] for blk in read_vector_blocks(prod_dir / "adf.dat")]).mean(axis=0)
+    theta = read_vector_blocks(prod_dir / "adf.dat")[0][:, 0]
 
     # diffusion: one MSD curve per block, D per block
     dt_ps = p.timestep_fs / 1000
@@ -252,16 +276,26 @@ def analyse_temperature(folder: Path, structure: Structure, p: LiquidProtocol) -
         "viscosity_green_kubo_mPa_s": eta_gk * 1e3, "viscosity_green_kubo_err_mPa_s": eta_gk_err * 1e3,
         "viscosity_green_kubo_blocks_mPa_s": (eta_blocks * 1e3).tolist(),
         "solid_fraction_max": float(fsolid.max()),
+        "bond_angle_peaks_deg": an.angle_distribution_peaks(theta, adf),
+        "icosahedral_fraction_cna": float(np.concatenate([r_["v_fico"] for r_ in prod]).mean()),
+        "voronoi_mean_faces": float(np.concatenate([r_["c_faces"] for r_ in prod]).mean()),
+        "voronoi_12_face_fraction": float(np.concatenate([r_["v_ff12"] for r_ in prod]).mean()),
+        "first_shell_cutoff_A": FIRST_SHELL * nearest_neighbour_distance(structure.lattice, a),
         "production_ps": p.blocks * t_block, "msd_fit_window_ps": [t_fit0, t_block], "gk_cutoff_ps": p.gk_cutoff_ps,
     }
     if len(species) > 1:
         out["coordination_numbers_partial"] = cn_partial
+    if s_bt is not None:
+        kcc = int(np.argmax(s_bt["S_CC"]))
+        out["bhatia_thornton"] = {"S_NN_first_peak_q_inv_A": float(q[int(np.argmax(s_bt["S_NN"]))]),
+                                  "S_CC_max": float(s_bt["S_CC"][kcc]), "S_CC_max_q_inv_A": float(q[kcc]),
+                                  "S_CC_ideal": float(np.prod(list(frac.values())))}
     if eta_gk <= 0 or eta_gk_err > NOISY_VISCOSITY * abs(eta_gk):
         out["warning"] = (f"Green-Kubo viscosity {eta_gk * 1e3:.3g} ± {eta_gk_err * 1e3:.2g} mPa s is noisy "
                           f"(> {100 * NOISY_VISCOSITY:.0f}% error): run longer (--blocks/--block-steps) or pass --viscosity")
     if out["solid_fraction_max"] > 0.1:
         out["warning_crystallisation"] = f"up to {100 * out['solid_fraction_max']:.0f}% solid-like atoms: the liquid may be crystallising"
-    arrays = {"r": r, "g": g_mean, "q": q, "s_q": s_q, "t_msd": t_msd, "msd": np.array([m[:, 1:] for m in msd]).mean(axis=0),
+    arrays = {"r": r, "g": g_mean, "q": q, "s_q": s_q, "s_bt": s_bt, "theta": theta, "adf": adf, "t_msd": t_msd, "msd": np.array([m[:, 1:] for m in msd]).mean(axis=0),
               "lag": lag, "acf": acf, "factor": factor}
     _write_tables(folder, species, pairs, arrays)
     return out, arrays
@@ -281,6 +315,12 @@ def _write_tables(folder: Path, species: list[str], pairs: list, arrays: dict) -
     names = ["total"] * (len(species) > 1) + [f"{a}-{b}" for a, b in pairs]
     np.savetxt(folder / "gr.dat", np.column_stack([arrays["r"], arrays["g"]]), header="r_A " + " ".join(f"g_{n}" for n in names))
     np.savetxt(folder / "sq.dat", np.column_stack([arrays["q"], arrays["s_q"]]), header="q_inv_A S_FZ(q)")
+    if arrays["s_bt"] is not None:
+        bt = arrays["s_bt"]
+        np.savetxt(folder / "sq_bhatia_thornton.dat", np.column_stack([arrays["q"], bt["S_NN"], bt["S_NC"], bt["S_CC"]]),
+                   header="q_inv_A S_NN S_NC S_CC")
+    np.savetxt(folder / "adf.dat", np.column_stack([arrays["theta"], arrays["adf"]]),
+               header="theta_deg P(theta) (first-shell bond angles, mean over blocks)")
     np.savetxt(folder / "msd.dat", np.column_stack([arrays["t_msd"], arrays["msd"]]),
                header="t_ps " + " ".join(f"msd_{el}_A2" for el in species) + " (mean over blocks)")
 
@@ -372,7 +412,7 @@ def run_liquid(potential: Potential, structure: Structure, p: LiquidProtocol, ou
         run_stage(prod_dir, production_input(potential, structure, a0, t, box_length, p), p.blocks * p.block_steps,
                   f"production {t:g} K", np_ranks, threads)
         key = f"{t:g}"
-        results[key], arrays[key] = analyse_temperature(folder, structure, p)
+        results[key], arrays[key] = analyse_temperature(folder, structure, a0, p)
         r = results[key]
         tqdm.write(f"  {t:g} K: density {r['density_g_cm3']:.4f} g/cm³, g(r) peak {r['gr_first_peak_height']:.3f} at "
                    f"{r['gr_first_peak_r_A']:.3f} Å, η = {r['viscosity_mPa_s']:.3g} ± {r['viscosity_err_mPa_s']:.2g} mPa·s, "
