@@ -121,23 +121,32 @@ def melt_input(potential: Potential, structure: Structure, a: float, p: CoolingP
     ])
 
 
-def cooling_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol) -> str:
-    """Linear NPT cooling ramp of the melt from t_start to t_end, sampling energy and structure."""
+def _npt_stage(potential: Potential, structure: Structure, a: float, p: CoolingProtocol, title: str, t0: float,
+               t1: float, steps: int, extra: list[str], extra_thermo: str = "") -> str:
+    """An NPT stage of the melt from t0 to t1 (K) over ``steps``, sampling the potential energy,
+    the q6 solid-like and CNA fractions (and ``extra_thermo``, defined by the ``extra`` lines)."""
     fractions = " ".join(f"v_f_{n}" for n in CNA_TYPES)
     return "\n".join([
-        lammps_header(potential, "../melt/melt.data", p.timestep_fs,
-                      f"mlip crystallize: cool from {p.t_start:g} K to {p.t_end:g} K at {p.rate_K_ps:g} K/ps"),
+        lammps_header(potential, "../melt/melt.data", p.timestep_fs, title),
         solid_fraction_lines(structure.lattice, a),
         cna_lines(structure.lattice, a),
+        *extra,
         "variable        pe_atom equal pe/atoms",
-        f"thermo_style    custom step time temp pe v_pe_atom vol v_fsolid {fractions}",
+        f"thermo_style    custom step time temp pe v_pe_atom vol v_fsolid {extra_thermo}{fractions}",
         "thermo_modify   format float %.10g",
         f"thermo          {p.thermo_every}",
-        f"fix             npt all npt temp {p.t_start:g} {p.t_end:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
-        f"run             {p.cooling_steps}",
+        f"fix             npt all npt temp {t0:g} {t1:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
+        f"run             {steps}",
         "write_data      final.data",
         "",
     ])
+
+
+def cooling_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol) -> str:
+    """Linear NPT cooling ramp of the melt from t_start to t_end, sampling energy and structure."""
+    return _npt_stage(potential, structure, a, p,
+                      f"mlip crystallize: cool from {p.t_start:g} K to {p.t_end:g} K at {p.rate_K_ps:g} K/ps",
+                      p.t_start, p.t_end, p.cooling_steps, [])
 
 
 def analyse_cooling(log: Path, p: CoolingProtocol) -> dict:
@@ -171,12 +180,8 @@ def analyse_cooling(log: Path, p: CoolingProtocol) -> dict:
 def isothermal_input(potential: Potential, structure: Structure, a: float, p: CoolingProtocol, temperature: float) -> str:
     """The melt quenched to ``temperature`` and held (NPT, zero pressure), sampling the largest
     cluster of solid-like atoms, the solid-like and CNA fractions."""
-    fractions = " ".join(f"v_f_{n}" for n in CNA_TYPES)
     bond = 1.35 * nearest_neighbour_distance(structure.lattice, a)  # as the q6 solid bonds
-    return "\n".join([
-        lammps_header(potential, "../melt/melt.data", p.timestep_fs, f"mlip crystallize: isothermal at {temperature:g} K"),
-        solid_fraction_lines(structure.lattice, a),
-        cna_lines(structure.lattice, a),
+    clusters = [
         # clusters of solid-like atoms; atom 1 always belongs to the group so that it is never
         # empty (an empty chunk vector cannot be reduced), which can only make a cluster of 1
         "variable        in_solid atom v_solid||(id==1)",
@@ -185,15 +190,9 @@ def isothermal_input(potential: Potential, structure: Structure, a: float, p: Co
         "compute         cchunk solidlike chunk/atom c_cluster nchunk every ids every compress yes",
         "compute         csize solidlike property/chunk cchunk count",
         "variable        nmax equal max(c_csize)",
-        "variable        pe_atom equal pe/atoms",
-        f"thermo_style    custom step time temp pe v_pe_atom vol v_fsolid v_nmax {fractions}",
-        "thermo_modify   format float %.10g",
-        f"thermo          {p.thermo_every}",
-        f"fix             npt all npt temp {temperature:g} {temperature:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
-        f"run             {p.hold_steps}",
-        "write_data      final.data",
-        "",
-    ])
+    ]
+    return _npt_stage(potential, structure, a, p, f"mlip crystallize: isothermal at {temperature:g} K", temperature,
+                      temperature, p.hold_steps, clusters, "v_nmax ")
 
 
 def analyse_isothermal(log: Path, p: CoolingProtocol) -> dict:
