@@ -112,6 +112,7 @@ MD_INPUT = """\
 units metal
 atom_style atomic
 boundary p p p
+{comm}
 read_data data.lmp
 # random weights pull atoms together; min_dist 0: exactness of the dynamics, not physics
 pair_style mlip {model} min_dist 0
@@ -121,6 +122,7 @@ neigh_modify every 1 delay 0 check yes
 velocity all create 1200 12345 mom yes rot no dist gaussian loop geom
 timestep 0.002
 fix 1 all nve
+{balance}
 thermo 10
 thermo_style custom step temp pe etotal press
 thermo_modify format float %.17g
@@ -128,10 +130,11 @@ run {steps}
 """
 
 
-def _md(model, atoms, elements, workdir, np_ranks=1, skin=1.0, steps=100):
+def _md(model, atoms, elements, workdir, np_ranks=1, skin=1.0, steps=100, comm="", balance=""):
     workdir.mkdir(parents=True)
     write_data(atoms, workdir / "data.lmp", elements)
-    (workdir / "in.md").write_text(MD_INPUT.format(model=model, elements=" ".join(elements), skin=skin, steps=steps))
+    (workdir / "in.md").write_text(MD_INPUT.format(model=model, elements=" ".join(elements), skin=skin, steps=steps,
+                                                   comm=comm, balance=balance))
     run_lammps("in.md", cwd=workdir, np=np_ranks)
     return thermo_table(workdir / "log.lammps")
 
@@ -141,6 +144,18 @@ def test_mpi_md_thermo_matches_serial(models, frames, tmp_path):
     a = _md(models["cuzr"], atoms, ["Cu", "Zr"], tmp_path / "np1", 1)
     b = _md(models["cuzr"], atoms, ["Cu", "Zr"], tmp_path / "np2", 2)
     assert len(a["Step"]) == 11 and a["Step"][-1] == 100
+    for col in ("Temp", "PotEng", "TotEng", "Press"):
+        np.testing.assert_allclose(b[col], a[col], rtol=1e-8, atol=1e-8)
+
+
+def test_mpi_md_with_dynamic_load_balancing(models, frames, tmp_path):
+    """fix balance (recursive bisection, tiled communication) moves the subdomain boundaries every
+    10 steps; 2 ranks still reproduce the serial thermo."""
+    atoms = frames["cuzr"][2]
+    a = _md(models["cuzr"], atoms, ["Cu", "Zr"], tmp_path / "np1", 1)
+    b = _md(models["cuzr"], atoms, ["Cu", "Zr"], tmp_path / "np2", 2, comm="comm_style tiled",
+            balance="fix bal all balance 10 1.0 rcb")
+    assert "fix bal all balance" in (tmp_path / "np2" / "in.md").read_text()
     for col in ("Temp", "PotEng", "TotEng", "Press"):
         np.testing.assert_allclose(b[col], a[col], rtol=1e-8, atol=1e-8)
 
