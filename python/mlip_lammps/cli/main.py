@@ -122,6 +122,31 @@ def _workflow(name: str):
     return run
 
 
+def _label_doc() -> str:
+    from mlip_lammps.data import label
+
+    return label.__doc__
+
+
+def _label(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlip_lammps.data.dataset import read_structures
+    from mlip_lammps.data.label import label_frames, make_teacher
+
+    frames, sources = [], []
+    for path in args.data:
+        got = read_structures(path)
+        frames += got
+        sources += [(str(path), k) for k in range(len(got))]
+    species = sorted({s for a in frames for s in a.get_chemical_symbols()})
+    calc, teacher = make_teacher(args.teacher, args.potential, args.pair_style, args.pair_coeff, species)
+    r = label_frames(frames, calc, teacher, Path(args.out), sources, args.batch, args.max_force, args.min_distance)
+    print(f"{r['n_labelled']} of {r['n_input']} frames labelled by {teacher} -> {args.out}; {r['n_rejected']} rejected"
+          + "".join(f"\n  {n} x {why}" for why, n in r["rejected_reasons"].items()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mlip", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -148,6 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.set_defaults(func=_export)
+    p = sub.add_parser("label", help="label structures with a teacher (foundation model, mlip model or LAMMPS potential)",
+                       description=_label_doc())
+    p.add_argument("data", nargs="+", help="structures: any ASE-readable files (all frames) or DeePMD npy folders")
+    p.add_argument("--out", required=True, help="labelled extxyz file (OUT.parts/ holds finished batches: re-running resumes)")
+    p.add_argument("--teacher", help="sevenn[:MODEL] (default 7net-0), chgnet, or package.module:factory returning an ASE calculator")
+    p.add_argument("--potential", metavar="MODEL.pt", help="an exported mlip model as the teacher")
+    p.add_argument("--pair-style", help='a classical LAMMPS potential as the teacher, e.g. "eam/alloy"')
+    p.add_argument("--pair-coeff", action="append", default=[], help='e.g. "* * Cu_mishin1.eam.alloy Cu" (repeatable)')
+    p.add_argument("--batch", type=int, default=16, help="frames per saved batch (default 16)")
+    p.add_argument("--max-force", type=float, default=50.0, help="reject frames with a force above this (eV/Å, default 50)")
+    p.add_argument("--min-distance", type=float, default=0.5, help="reject frames with atoms closer than this (Å, default 0.5)")
+    p.set_defaults(func=_label)
     from mlip_lammps.workflows import crystallize, liquid, melt
 
     for name, module in (("melt", melt), ("liquid", liquid), ("crystallize", crystallize)):
@@ -158,10 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from mlip_lammps.contract import ModelContractError
     from mlip_lammps.data.dataset import DataError
+    from mlip_lammps.data.label import TeacherError
+    from mlip_lammps.workflows.potential import PotentialError
 
     try:
         return args.func(args)
-    except (ModelContractError, DataError, FileNotFoundError) as exc:
+    except (ModelContractError, DataError, FileNotFoundError, TeacherError, PotentialError) as exc:
         print(f"mlip {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
