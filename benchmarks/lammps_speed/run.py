@@ -88,8 +88,22 @@ def potential(name: str) -> Path:
     return path
 
 
+# --system: the classical reference and how the liquid is made (Cu64Zr36: Mendelev's EAM/FS)
+SYSTEMS = {
+    "cu": {"eam_style": "eam/alloy", "eam": "Cu_mishin1.eam.alloy", "elements": ["Cu"], "masses": [63.546],
+           "liquid_a": 3.75, "prefix": "", "types": ""},
+    "cuzr": {"eam_style": "eam/fs", "eam": "CuZr_mm.eam.fs", "elements": ["Cu", "Zr"], "masses": [63.546, 91.224],
+             "liquid_a": 4.05, "prefix": "cuzr_", "types": "set type 1 type/fraction 2 0.36 7741\n"},
+}
+SYS = SYSTEMS["cu"]
+
+
 def eam_file() -> Path:
-    return potential("Cu_mishin1.eam.alloy")
+    return potential(SYS["eam"])
+
+
+def eam_lines() -> str:
+    return f"pair_style {SYS['eam_style']}\npair_coeff * * {eam_file()} {' '.join(SYS['elements'])}"
 
 
 def lammps_run(workdir: Path, name: str, text: str, timeout: float = 3600) -> str:
@@ -159,22 +173,21 @@ def parse_last_loop(log: str) -> dict:
 
 def make_liquid_base(workdir: Path) -> Path:
     """4,000-atom liquid Cu at 1500 K (eam/alloy Cu_mishin1), cached in workdir."""
-    path = workdir / "liquid_4000.data"
+    path = workdir / f"{SYS['prefix']}liquid_4000.data"
     if path.is_file():
         return path
     t0 = time.perf_counter()
-    lammps_run(workdir, "melt4000", f"""\
+    masses = "".join(f"mass {k + 1} {m}\n" for k, m in enumerate(SYS["masses"]))
+    lammps_run(workdir, f"{SYS['prefix']}melt4000", f"""\
 units metal
 atom_style atomic
 boundary p p p
-# liquid Cu near 1500 K: about 0.0755 atoms/A^3 (fcc lattice constant 3.75 A)
-lattice fcc 3.75
+# liquid near 1500 K at about its density (Cu: 0.0755 atoms/A^3, fcc lattice constant 3.75 A)
+lattice fcc {SYS['liquid_a']}
 region box block 0 10 0 10 0 10
-create_box 1 box
+create_box {len(SYS['elements'])} box
 create_atoms 1 box
-mass 1 63.546
-pair_style eam/alloy
-pair_coeff * * {eam_file()} Cu
+{SYS['types']}{masses}{eam_lines()}
 neighbor 1.0 bin
 neigh_modify every 1 delay 0 check yes
 timestep 0.002
@@ -229,18 +242,17 @@ def make_structure(workdir: Path, n_atoms: int, structure: str, replicate_above:
         raise SystemExit(f"liquid size must be 4000 k^3 (4000, 32000, 108000, 256000, ...), got {n_atoms}")
     if k == 1:
         return base, 1
-    path = workdir / f"liquid_{n_atoms}.data"
+    path = workdir / f"{SYS['prefix']}liquid_{n_atoms}.data"
     if path.is_file():
         return path, 1
     t0 = time.perf_counter()
-    lammps_run(workdir, f"liquid{n_atoms}", f"""\
+    lammps_run(workdir, f"{SYS['prefix']}liquid{n_atoms}", f"""\
 units metal
 atom_style atomic
 boundary p p p
 read_data {base.name}
 replicate {k} {k} {k}
-pair_style eam/alloy
-pair_coeff * * {eam_file()} Cu
+{eam_lines()}
 neighbor 1.0 bin
 neigh_modify every 1 delay 0 check yes
 timestep 0.002
@@ -280,9 +292,10 @@ def deepmd_missing(deepmd_dir: Path, eng: str) -> str | None:
 
 def pair_lines(eng: str, models: dict[str, Path], threads: int, mlip_options: str = "") -> str:
     if eng == "eam":  # with threads > 1 the OPENMP suffix (-sf omp) makes this eam/alloy/omp
-        return f"pair_style eam/alloy\npair_coeff * * {eam_file()} Cu"
+        return eam_lines()
     if eng.startswith("mlip"):
-        return f"pair_style mlip {models[eng]} threads {threads} {mlip_options}".rstrip() + "\npair_coeff * * Cu"
+        return (f"pair_style mlip {models[eng]} threads {threads} {mlip_options}".rstrip()
+                + f"\npair_coeff * * {' '.join(SYS['elements'])}")
     if eng == "snap":  # as in the wheel's Cu_Zuo_JPCA2020.snap include file, with absolute paths
         return (f"pair_style snap\npair_coeff * * {potential('Cu_Zuo_JPCA2020.snapcoeff')} "
                 f"{potential('Cu_Zuo_JPCA2020.snapparam')} Cu")
@@ -418,7 +431,7 @@ def markdown(summary: list[dict], args, model64: Path, skipped: list[str]) -> st
     if not summary:
         return "# LAMMPS speed and memory: no runs\n\n" + ("Skipped: " + "; ".join(skipped) + "\n" if skipped else "")
     md = [
-        f"# LAMMPS speed and memory: {', '.join(structures)} Cu; engines {', '.join(engines)}; layouts "
+        f"# LAMMPS speed and memory: {', '.join(structures)} {''.join(SYS['elements'])}; engines {', '.join(engines)}; layouts "
         f"(MPI ranks x threads) {', '.join(layouts)}",
         "",
         f"mlip model `{os.path.relpath(model64, REPO)}` (float64; mlip_f32: float32 re-export); median of "
@@ -474,7 +487,10 @@ def markdown(summary: list[dict], args, model64: Path, skipped: list[str]) -> st
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", type=Path, default=REPO / "models" / "cu.pt", help="float64 mlip model (default models/cu.pt)")
+    ap.add_argument("--system", choices=list(SYSTEMS), default="cu",
+                    help="cu (eam/alloy Cu_mishin1 reference) or cuzr (liquid Cu64Zr36, eam/fs CuZr_mm reference)")
+    ap.add_argument("--model", type=Path, default=REPO / "models" / "cu.pt",
+                    help="float64 mlip model with the system's species (default models/cu.pt)")
     ap.add_argument("--deepmd-dir", type=Path, default=REPO / "runs" / "deepmd" / "cu",
                     help="folder with frozen_model.pb and compressed_model.pb (default runs/deepmd/cu)")
     ap.add_argument("--sizes", type=int, nargs="*", default=[4000, 32000], help="atoms (liquid: 4000 k^3; fcc: 4 k^3)")
@@ -502,6 +518,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default="results", help="file stem of the outputs (default results)")
     ap.add_argument("--label", default="", help="free text stored in the json")
     args = ap.parse_args(argv)
+    global SYS
+    SYS = SYSTEMS[args.system]
+    if args.system != "cu":
+        bad = [e for e in args.engines if e in ("snap", "deepmd", "deepmd_compressed", "all")] + \
+              (["fcc structure"] if "fcc" in args.structure else [])
+        if bad:
+            ap.error(f"--system {args.system}: only eam and mlip engines on the liquid ({bad} are Cu only)")
 
     sizes = sorted(set(args.sizes + ([256000] if args.large else []) + ([1372000] if args.huge else [])))
     if not sizes:
