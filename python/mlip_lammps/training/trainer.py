@@ -28,7 +28,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
-from mlip_lammps.training.config import Config
+from mlip_lammps.training.config import Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
 
@@ -210,9 +210,8 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
 def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
     """The best (EMA) model of a training checkpoint, its species and its config dictionary."""
     ck = torch.load(path, weights_only=False)
-    mcfg = ck["config"]["model"]
-    hyper = {k: v for k, v in mcfg.items() if k != "architecture"}
-    model = build_model(mcfg["architecture"], len(ck["species"]), hyper, ck["species"])
+    mcfg = ModelConfig.model_validate(ck["config"]["model"])
+    model = build_model(mcfg.architecture, len(ck["species"]), mcfg.hyperparameters(), ck["species"])
     model = model.to(next(iter(ck["best_model"].values())).dtype)
     model.load_state_dict(ck["best_model"])
     return model.eval(), ck["species"], ck["config"]
