@@ -71,7 +71,8 @@ def melt_section(runs: Path, out: dict, md: list[str], plots: Path) -> None:
         md += ["", f"MLIP − EAM = {diff:+.1f} ± {err:.1f} K: {'within' if ok else 'OUTSIDE'} the ±20 K criterion.", ""]
         fig, ax = plt.subplots(figsize=(5, 3.2))
         for k, c in (("eam", "C0"), ("mlip", "C3")):
-            temps = [r["T_mean_K"] for r in m[k]["runs"] if r.get("used")]
+            temps = [r["T_mean_K"] for r in m[k]["runs"]
+                     if r["status"] == "coexisting" and not r.get("pilot") and r["T_guess_K"] == m[k]["T_guess_used_K"]]
             ax.plot(np.arange(1, len(temps) + 1), temps, "o", color=c, label=f"{POTENTIALS[k]}: {m[k]['T_melt_K']:.0f} K")
             ax.axhline(m[k]["T_melt_K"], color=c, lw=1)
         ax.set_xlabel("coexistence run")
