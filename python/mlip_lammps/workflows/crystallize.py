@@ -34,7 +34,7 @@ import numpy as np
 
 from mlip_lammps.workflows.analysis import onset_below_trend
 from mlip_lammps.workflows.potential import (
-    LOG, Potential, add_potential_arguments, lammps_header, potential_from_args, run_stage, write_structure)
+    LOG, Potential, add_potential_arguments, lammps_header, melt_lines, potential_from_args, run_stage, write_structure)
 from mlip_lammps.workflows.structures import (
     Structure, build, default_lattice_constant, elongated_repeats, nearest_neighbour_distance, parse_structure,
     solid_fraction_lines, unit_cell)
@@ -110,10 +110,7 @@ def melt_input(potential: Potential, structure: Structure, a: float, p: CoolingP
         "thermo_style    custom step time temp pe vol v_fsolid",
         "thermo_modify   format float %.10g",
         f"thermo          {p.thermo_every}",
-        f"velocity        all create {tm:g} {p.seed} mom yes rot yes dist gaussian",
-        f"fix             npt all npt temp {tm:g} {tm:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
-        f"run             {p.melt_steps}",
-        "unfix           npt",
+        *melt_lines(tm, p.seed, p.melt_steps, p.tdamp_ps, p.pdamp_ps),
         f"fix             npt all npt temp {p.t_start:g} {p.t_start:g} {p.tdamp_ps:g} iso 0 0 {p.pdamp_ps:g}",
         f"run             {p.melt_steps}",
         "write_data      melt.data",

@@ -213,6 +213,16 @@ def run_stage(folder: Path, input_text: str, total_steps: int, desc: str, np: in
     return True
 
 
+def melt_lines(t_melt: float, seed: int, steps: int, tdamp_ps: float, pdamp_ps: float) -> list[str]:
+    """LAMMPS lines that melt the crystal: velocities at ``t_melt`` (K) and ``steps`` of NPT there."""
+    return [
+        f"velocity        all create {t_melt:g} {seed} mom yes rot yes dist gaussian",
+        f"fix             npt all npt temp {t_melt:g} {t_melt:g} {tdamp_ps:g} iso 0 0 {pdamp_ps:g}",
+        f"run             {steps}",
+        "unfix           npt",
+    ]
+
+
 def lammps_header(potential: Potential, data_file: str, timestep_fs: float, comment: str) -> str:
     """Common start of every workflow input: metal units, the structure, the potential."""
     return "\n".join([
