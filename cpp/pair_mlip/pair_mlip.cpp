@@ -84,7 +84,7 @@ static std::string shape_str(const torch::Tensor &t)
 PairMLIP::PairMLIP(LAMMPS *lmp) :
     Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5),
     chunk_atoms(0), out_freq(0),
-    out_fp(nullptr), last_out_step(-1), deviation_flag(0), deviation_stats(4, 0.0),
+    out_fp(nullptr), last_out_step(-1), deviation_flag(0),
     extra_values(4, 0.0)
 {
   single_enable = 0;              // no single(): energy is many-body
@@ -879,11 +879,11 @@ void PairMLIP::finish_deviation()
   for (int m = 0; m < M; m++) emean += esum_all[m] / M;
   for (int m = 0; m < M; m++) evar += (esum_all[m] - emean) * (esum_all[m] - emean) / M;
 
-  deviation_stats = {dmax_all, sums_all[1] > 0 ? dmin_all : 0.0, sums_all[0] / natoms,
-                     std::sqrt(evar) / natoms};
+  const double stats[4] = {dmax_all, sums_all[1] > 0 ? dmin_all : 0.0, sums_all[0] / natoms,
+                            std::sqrt(evar) / natoms};
   // compute pair sums pvector over ranks: the global values live on rank 0 only
   extra_values.assign(4, 0.0);
-  if (comm->me == 0) extra_values = deviation_stats;
+  if (comm->me == 0) extra_values.assign(stats, stats + 4);
   pvector = extra_values.data();
 
   const bigint step = update->ntimestep;
@@ -891,7 +891,7 @@ void PairMLIP::finish_deviation()
     last_out_step = step;
     if (out_fp) {
       utils::print(out_fp, "  {:>10} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e}\n", step,
-                 deviation_stats[0], deviation_stats[1], deviation_stats[2], deviation_stats[3]);
+                 stats[0], stats[1], stats[2], stats[3]);
       fflush(out_fp);
     }
   }

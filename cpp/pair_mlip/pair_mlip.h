@@ -57,8 +57,8 @@ class PairMLIP : public Pair {
   std::vector<double> force_deviation;    // (nmax) per-atom deviation of the last deviation step
   std::vector<double> member_forces;      // (nall, M, 3) per-member forces, reverse communicated
   std::vector<double> member_energy_sum;  // (M) members' energies of this rank's atoms
-  std::vector<double> deviation_stats;    // max, min, mean force deviation (eV/A), energy (eV/atom)
-  std::vector<double> extra_values;       // pvector: deviation_stats on rank 0, zeros elsewhere
+  std::vector<double> extra_values;       // pvector: max, min, mean force deviation (eV/A) and energy
+                                          // deviation (eV/atom) on rank 0, zeros elsewhere
 
   std::vector<int> type2species;    // LAMMPS atom type (1..ntypes) -> species index, -1 = NULL
 
