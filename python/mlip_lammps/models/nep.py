@@ -8,7 +8,9 @@ Per atom i (species s_i), with neighbours j inside the cutoff:
 * two-body descriptors q_n = Σ_j g_n(r_ij);
 * three-body descriptors q_nl = 4π/(2l+1) Σ_m (Σ_j g'_n(r_ij) Y_lm(r̂_ij))² = Σ_jk g'_n g'_n P_l(cos θ_jk),
   l = 1..l_max, with their own (usually shorter) angular cutoff;
-* E_i = scale · MLP_{s_i}((q − μ)/σ) + e0[s_i].
+* E_i = scale · MLP_{s_i}((q − μ_{s_i})/σ_{s_i}) + e0[s_i], with the descriptor mean and spread per
+  centre species (one global normalisation squeezes each species' descriptors into a corner of
+  the MLP input range, which slowed multi-element training several-fold).
 
 Forces and virials come from autograd of the total energy with respect to the edge vectors.
 
@@ -134,14 +136,22 @@ class NEPModel(nn.Module):
         scale_a = 1.0 / math.sqrt(n_basis_angular)
         self.c_radial = nn.Parameter(torch.randn(n_species, n_species, n_radial, n_basis_radial) * scale_r)
         self.c_angular = nn.Parameter(torch.randn(n_species, n_species, n_angular, n_basis_angular) * scale_a)
-        self.register_buffer("descriptor_mean", torch.zeros(self.n_descriptors))
-        self.register_buffer("descriptor_std", torch.ones(self.n_descriptors))
+        self.register_buffer("descriptor_mean", torch.zeros(n_species, self.n_descriptors))
+        self.register_buffer("descriptor_std", torch.ones(n_species, self.n_descriptors))
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("species_energy", torch.zeros(n_species))
         self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden)
         self.spherical_harmonics = SphericalHarmonics(l_max)
         # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
         self.fused = False
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # models exported before per-species normalisation hold one (n_descriptors,) row
+        for name in ("descriptor_mean", "descriptor_std"):
+            t = state_dict.get(prefix + name)
+            if t is not None and t.dim() == 1:
+                state_dict[prefix + name] = t.expand(self.n_species, -1).clone()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def descriptors(
         self,
@@ -191,7 +201,7 @@ class NEPModel(nn.Module):
 
     def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
         """Per-atom energies (n,) from raw descriptors (n, n_descriptors)."""
-        x = (q - self.descriptor_mean) / self.descriptor_std
+        x = (q - self.descriptor_mean.index_select(0, center_species)) / self.descriptor_std.index_select(0, center_species)
         return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
 
     def forward(
@@ -242,7 +252,8 @@ class NEPModel(nn.Module):
             lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
         )
         # the MLP and dE/dq in C++ too (no torch autograd, no BLAS: see cpp/mlip_ops/nep_ops.cpp)
-        x = (q - self.descriptor_mean) / self.descriptor_std
+        std = self.descriptor_std.index_select(0, center_species)
+        x = (q - self.descriptor_mean.index_select(0, center_species)) / std
         weights: List[torch.Tensor] = []
         biases: List[torch.Tensor] = []
         for net in self.mlp.nets:
@@ -252,7 +263,7 @@ class NEPModel(nn.Module):
                     biases.append(layer.bias.detach())
         y, dy_dx = torch.ops.mlip.species_mlp(x, center_species, weights, biases, len(self.mlp.nets))
         energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
-        dE_dq = dy_dx * (self.energy_scale / self.descriptor_std)
+        dE_dq = dy_dx * (self.energy_scale / std)
         edge_grad = torch.ops.mlip.nep_edge_grad(
             center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
             lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,

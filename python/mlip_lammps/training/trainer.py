@@ -75,8 +75,14 @@ def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.nd
         b = collate(graphs[k : k + 32]).to(dtype)
         qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
     q = torch.cat(qs)
-    model.descriptor_mean.copy_(q.mean(0))
-    model.descriptor_std.copy_(q.std(0).clamp_min(1e-3 * float(q.std(0).max()) + 1e-12))
+    species = torch.cat([g.species for g in graphs])
+    for s in range(model.descriptor_mean.shape[0]):
+        qs_ = q[species == s]
+        if qs_.shape[0] < 2:  # a species absent from the data keeps the global statistics
+            qs_ = q
+        std = qs_.std(0)
+        model.descriptor_mean[s] = qs_.mean(0)
+        model.descriptor_std[s] = std.clamp_min(1e-3 * float(std.max()) + 1e-12)
     f = torch.cat([g.forces for g in graphs])
     model.energy_scale.fill_(float(f.pow(2).mean().sqrt()) or 1.0)
     model.species_energy.copy_(torch.as_tensor(e0, dtype=dtype))
