@@ -86,6 +86,7 @@ def test_resume_continues_exactly(tmp_path):
         ("training.lr=-1", "training.lr"),
         ("model.cutoff_angular=9.0", "cutoff_angular"),
         ("model.architecture=xyz", "model.architecture"),
+        ("training.schedule=time", "schedule 'time' needs max_time_s"),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, override, message):
@@ -165,6 +166,15 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         atomic_write(target, crash)
     assert torch.load(target) == {"ok": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def test_time_schedule_anneals_within_the_wall_time_budget(tmp_path):
+    # a budget far shorter than max_epochs: the learning rate still reaches lr_final at the end
+    metrics = train(_cfg(tmp_path / "t", max_epochs=1000, max_time_s=1.0, schedule="time", lr=1e-2, lr_final=1e-4),
+                    show_progress=False)
+    assert metrics["epochs"] < 1000
+    last_lr = float((tmp_path / "t" / "history.csv").read_text().splitlines()[-1].split(",")[1])
+    assert last_lr == pytest.approx(1e-4)
 
 
 def test_early_stopping_and_given_reference_energies(tmp_path):
