@@ -92,10 +92,11 @@ def _data_summary(args) -> int:
 
 def _export(args) -> int:
     from mlip_lammps.export import export_model
+    from mlip_lammps.training.config import ModelConfig
     from mlip_lammps.training.trainer import model_from_checkpoint
 
     model, species, cfg = model_from_checkpoint(args.checkpoint)
-    hyper = {k: v for k, v in cfg["model"].items() if k != "architecture"}
+    hyper = ModelConfig.model_validate(cfg["model"]).hyperparameters()  # what build_model takes
     meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper,
                         {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
     print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")

@@ -6,6 +6,7 @@ from typing import Any
 
 from torch import nn
 
+from mlip_lammps.models.equivariant import EquivariantModel
 from mlip_lammps.models.nep import NEPModel
 from mlip_lammps.ops import load_ops
 
@@ -13,7 +14,7 @@ from mlip_lammps.ops import load_ops
 # still train and run through their pure-torch path.
 load_ops()
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"nep": NEPModel}
+ARCHITECTURES: dict[str, type[nn.Module]] = {"nep": NEPModel, "equivariant": EquivariantModel}
 
 
 def build_model(architecture: str, n_species: int, hyperparameters: dict[str, Any], species: list[str] | None = None) -> nn.Module:

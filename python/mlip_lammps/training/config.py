@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+import copy
+from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 
 class _Strict(BaseModel):
@@ -26,28 +27,75 @@ class ZBLConfig(_Strict):
     outer: float = Field(1.5, gt=0, description="Å; no ZBL above")
 
 
+# Hyperparameters of each architecture with their defaults (keys shared by several architectures,
+# e.g. cutoff, l_max, hidden, may default differently). A key of another architecture is an error.
+ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "nep": {"cutoff": 5.5, "cutoff_angular": 5.0, "n_basis_radial": 8, "n_basis_angular": 8, "n_radial": 8,
+            "n_angular": 6, "l_max": 4, "hidden": [64, 64]},
+    "equivariant": {"cutoff": 5.0, "n_basis": 8, "channels": 16, "l_max": 2, "correlation": 3,
+                    "radial_hidden": [32], "hidden": [64]},
+}
+_ARCHITECTURE_KEYS = {k for d in ARCHITECTURE_DEFAULTS.values() for k in d}
+
+
 class ModelConfig(_Strict):
-    architecture: Literal["nep"] = "nep"
-    cutoff: float = Field(5.5, gt=0.0, description="Å")
-    cutoff_angular: float = Field(5.0, gt=0.0, description="Å, ≤ cutoff")
-    n_basis_radial: int = Field(8, ge=2)
-    n_basis_angular: int = Field(8, ge=2)
-    n_radial: int = Field(8, ge=1)
-    n_angular: int = Field(6, ge=1)
-    l_max: int = Field(4, ge=1, le=4)
-    hidden: list[int] = Field(default_factory=lambda: [64, 64])
+    """The model: ``architecture`` and its hyperparameters (see ARCHITECTURE_DEFAULTS), plus ZBL and
+    fine-tuning options common to all. Keys of another architecture are rejected by name; the
+    keys an architecture does not use are None and left out of dumps."""
+
+    architecture: Literal["nep", "equivariant"] = "nep"
+    cutoff: Optional[float] = Field(None, gt=0.0, description="Å (nep: 5.5, equivariant: 5.0)")
+    # nep
+    cutoff_angular: Optional[float] = Field(None, gt=0.0, description="nep: Å, ≤ cutoff")
+    n_basis_radial: Optional[int] = Field(None, ge=2, description="nep")
+    n_basis_angular: Optional[int] = Field(None, ge=2, description="nep")
+    n_radial: Optional[int] = Field(None, ge=1, description="nep")
+    n_angular: Optional[int] = Field(None, ge=1, description="nep")
+    # equivariant
+    n_basis: Optional[int] = Field(None, ge=1, description="equivariant: Bessel radial basis functions")
+    channels: Optional[int] = Field(None, ge=1, description="equivariant: channels per (l, m)")
+    correlation: Optional[int] = Field(None, ge=1, le=3, description="equivariant: body order − 1 (A factors per invariant)")
+    radial_hidden: Optional[list[int]] = Field(None, description="equivariant: radial MLP hidden widths")
+    # both
+    l_max: Optional[int] = Field(None, ge=1, le=4, description="nep: 4, equivariant: 2")
+    hidden: Optional[list[int]] = Field(None, description="readout MLP hidden widths (nep: [64, 64], equivariant: [64])")
     zbl: Optional["ZBLConfig"] = Field(None, description="add ZBL repulsion below `outer` Å")
     init_from: Optional[Path] = Field(
         None, description="fine-tune: start from the weights, normalisation and reference energies of this exported "
                           "model (.pt); architecture, hyperparameters and species must match")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _architecture_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        arch = data.get("architecture", "nep")
+        if arch not in ARCHITECTURE_DEFAULTS:
+            return data  # the Literal reports model.architecture
+        own = ARCHITECTURE_DEFAULTS[arch]
+        bad = sorted(k for k, v in data.items() if k in _ARCHITECTURE_KEYS and k not in own and v is not None)
+        if bad:
+            raise ValueError(f"model.{bad[0]} is not a hyperparameter of architecture '{arch}' "
+                             f"(it takes {', '.join(own)})" + (f"; also {', '.join(bad[1:])}" if bad[1:] else ""))
+        data = dict(data)
+        for k, v in own.items():
+            if data.get(k) is None:
+                data[k] = copy.deepcopy(v)
+        return data
+
     @model_validator(mode="after")
     def _angular_inside(self) -> "ModelConfig":
-        if self.cutoff_angular > self.cutoff:
+        if self.architecture == "nep" and self.cutoff_angular > self.cutoff:
             raise ValueError(f"cutoff_angular ({self.cutoff_angular}) must not exceed cutoff ({self.cutoff})")
         return self
 
+    @model_serializer(mode="wrap")
+    def _drop_other_architectures(self, handler):
+        own = ARCHITECTURE_DEFAULTS[self.architecture]
+        return {k: v for k, v in handler(self).items() if k not in _ARCHITECTURE_KEYS or k in own}
+
     def hyperparameters(self) -> dict:
+        """The keyword arguments of the architecture's model class (and ``zbl`` if set)."""
         h = self.model_dump(exclude={"architecture", "init_from"})
         if h["zbl"] is None:
             del h["zbl"]

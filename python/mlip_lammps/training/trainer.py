@@ -67,22 +67,29 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
 
 @torch.no_grad()
 def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
-    """Descriptor normalisation, energy scale (force RMS, eV/Å ~ eV per atom) and E0 shifts."""
+    """Energy scale (force RMS, eV/Å ~ eV per atom), E0 shifts and, where the model has them, the
+    mean neighbour count (``avg_num_neighbors``, first: the descriptors depend on it) and the
+    per-species descriptor normalisation (``descriptor_mean``/``descriptor_std``)."""
     model = base_model(model)
-    dtype = model.descriptor_mean.dtype
-    qs = []
-    for k in range(0, len(graphs), 32):
-        b = collate(graphs[k : k + 32]).to(dtype)
-        qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
-    q = torch.cat(qs)
-    species = torch.cat([g.species for g in graphs])
-    for s in range(model.descriptor_mean.shape[0]):
-        qs_ = q[species == s]
-        if qs_.shape[0] < 2:  # a species absent from the data keeps the global statistics
-            qs_ = q
-        std = qs_.std(0)
-        model.descriptor_mean[s] = qs_.mean(0)
-        model.descriptor_std[s] = std.clamp_min(1e-3 * float(std.max()) + 1e-12)
+    dtype = model.species_energy.dtype
+    if hasattr(model, "avg_num_neighbors"):
+        n_edges = sum(int(g.edge_center.numel()) for g in graphs)
+        n_atoms = sum(int(g.species.numel()) for g in graphs)
+        model.avg_num_neighbors.fill_(max(1.0, n_edges / max(1, n_atoms)))
+    if hasattr(model, "descriptor_mean"):
+        qs = []
+        for k in range(0, len(graphs), 32):
+            b = collate(graphs[k : k + 32]).to(dtype)
+            qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
+        q = torch.cat(qs)
+        species = torch.cat([g.species for g in graphs])
+        for s in range(model.descriptor_mean.shape[0]):
+            qs_ = q[species == s]
+            if qs_.shape[0] < 2:  # a species absent from the data keeps the global statistics
+                qs_ = q
+            std = qs_.std(0)
+            model.descriptor_mean[s] = qs_.mean(0)
+            model.descriptor_std[s] = std.clamp_min(1e-3 * float(std.max()) + 1e-12)
     f = torch.cat([g.forces for g in graphs])
     model.energy_scale.fill_(float(f.pow(2).mean().sqrt()) or 1.0)
     model.species_energy.copy_(torch.as_tensor(e0, dtype=dtype))
