@@ -104,7 +104,10 @@ class ModelConfig(_Strict):
 
 class TrainingConfig(_Strict):
     max_epochs: int = Field(200, ge=1)
-    max_time_s: Optional[float] = Field(None, gt=0, description="stop after this wall time")
+    max_time_s: Optional[float] = Field(None, gt=0, description="stop after this wall time (s)")
+    schedule: Literal["epochs", "time"] = Field(
+        "epochs", description="what the learning-rate and loss-weight schedules run over: max_epochs, or "
+                              "max_time_s (a wall-time budget that still anneals; not bit-reproducible)")
     batch_size: int = Field(4, ge=1, description="structures per step")
     lr: float = Field(5e-3, gt=0)
     lr_final: float = Field(5e-5, gt=0, description="reached at the end (exponential decay)")
@@ -125,6 +128,12 @@ class TrainingConfig(_Strict):
     threads: Optional[int] = Field(None, ge=1, description="torch threads; default: all cores")
     checkpoint_every_epochs: int = Field(1, ge=1)
     ensemble: int = Field(1, ge=1, description="committee size: members train with seeds seed, seed+1, ...")
+
+    @model_validator(mode="after")
+    def _time_schedule_needs_budget(self) -> "TrainingConfig":
+        if self.schedule == "time" and self.max_time_s is None:
+            raise ValueError("schedule 'time' needs max_time_s")
+        return self
 
 
 class ExportConfig(_Strict):

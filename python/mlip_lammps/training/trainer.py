@@ -310,8 +310,17 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
     total_steps = t.max_epochs * steps_per_epoch
-    gamma = (t.lr_final / t.lr) ** (1.0 / max(1, total_steps))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
+
+    def progress(elapsed_s: float) -> float:
+        """Fraction of training done, ∈ [0, 1]: of max_epochs, and with schedule "time" of
+        max_time_s if that comes first, so a wall-time budget still anneals."""
+        p = state["step"] / max(1, total_steps)
+        if t.schedule == "time" and t.max_time_s is not None:
+            p = max(p, elapsed_s / t.max_time_s)
+        return min(1.0, p)
+
+    def learning_rate(p: float) -> float:
+        return t.lr * (t.lr_final / t.lr) ** p  # exponential decay from lr to lr_final
 
     state: dict[str, Any] = {"epoch": 0, "step": 0, "best_valid": float("inf"), "best_epoch": 0, "history": [],
                              "elapsed_s": 0.0, "order": None, "batch": 0, "sums": None}
@@ -324,7 +333,6 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         model.load_state_dict(ck["model"])
         ema.model.load_state_dict(ck["ema"])
         optimizer.load_state_dict(ck["optimizer"])
-        scheduler.load_state_dict(ck["scheduler"])
         best_state = ck["best_model"]
         state = ck["state"]
         torch.set_rng_state(ck["torch_rng"])
@@ -338,7 +346,6 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             "model": model.state_dict(),
             "ema": ema.model.state_dict(),
             "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
             "best_model": best_state,
             "state": state,
             "species": species,
@@ -363,7 +370,10 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             k = state["batch"] * t.batch_size
             members = order[k : k + t.batch_size]
             share = members[rank * len(members) // world : (rank + 1) * len(members) // world]
-            w_e, w_f, w_s = loss_weights(cfg, state["step"] / max(1, total_steps))
+            p = progress(time.perf_counter() - start)
+            w_e, w_f, w_s = loss_weights(cfg, p)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(p)
             optimizer.zero_grad(set_to_none=True)
             if share:
                 sq, counts = loss_sums(model, collate([train_graphs[i] for i in share]))
@@ -384,7 +394,6 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
             optimizer.step()
-            scheduler.step()
             ema.update(model, state["step"])
             state["step"] += 1
             state["batch"] += 1
@@ -406,7 +415,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         state["order"] = None
         ema.model.eval()
         v = summarize(predictions(ema.model, valid_graphs))
-        w_e, w_f, w_s = loss_weights(cfg, min(1.0, state["step"] / max(1, total_steps)))
+        p = progress(time.perf_counter() - start)
+        w_e, w_f, w_s = loss_weights(cfg, p)
         v_loss = w_e * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + w_f * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
         if math.isfinite(v["stress_rmse_GPa"]):
             v_loss += w_s * v["stress_rmse_GPa"] ** 2
@@ -414,7 +424,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             raise FloatingPointError(f"validation loss is {v_loss} at epoch {state['epoch']}: lower training.lr")
         row = {
             "epoch": state["epoch"],
-            "lr": scheduler.get_last_lr()[0],
+            "lr": learning_rate(p),
             "train_energy_rmse_meV_per_atom": 1e3 * math.sqrt(sums["e"] / max(1, sums["ne"])),
             "train_forces_rmse_meV_per_A": 1e3 * math.sqrt(sums["f"] / max(1, sums["nf"])),
             "train_stress_rmse_GPa": math.sqrt(sums["s"] / max(1, sums["ns"])),
