@@ -172,7 +172,8 @@ def crystallize_section(runs: Path, out: dict, md: list[str], plots: Path) -> No
     glass = sorted((runs / "eam_crystallize").glob("cu64zr36_seed*"))
     glass = [g for g in glass if (g / "result.json").is_file()]
     if glass:
-        md += ["### Cu64Zr36 (EAM/FS CuZr_mm, 2,048 atoms, 1600 K → 300 K at 3·10¹² K/s)", "",
+        n_atoms = json.loads((glass[0] / "result.json").read_text())["n_atoms"]
+        md += [f"### Cu64Zr36 (EAM/FS CuZr_mm, {n_atoms:,} atoms, 1600 K → 300 K at 3·10¹² K/s)", "",
                "| seed | crystallised | final CNA icosahedral | fcc+hcp+bcc | other |", "|---:|---|---:|---:|---:|"]
         fig, ax = plt.subplots(figsize=(5, 3.3))
         for g in glass:
