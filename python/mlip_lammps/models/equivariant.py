@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlip_lammps.models.base import DescriptorModel
 from mlip_lammps.models.nep import SpeciesMLP, per_center_outer_sum
 from mlip_lammps.models.spherical import SphericalHarmonics
 
@@ -121,7 +122,7 @@ class RadialMLP(nn.Module):
         return self.net(x)
 
 
-class EquivariantModel(nn.Module):
+class EquivariantModel(DescriptorModel):
     """One-layer MACE-like equivariant potential obeying the model contract."""
 
     def __init__(
@@ -225,21 +226,6 @@ class EquivariantModel(nn.Module):
             feats.append(b3.index_add(1, idx[3], prod).reshape(n, -1))
         return torch.cat(feats, dim=1)
 
-    def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
-        """Per-atom energies (n,) from raw features (n, n_features)."""
-        x = (q - self.descriptor_mean.index_select(0, center_species)) / self.descriptor_std.index_select(0, center_species)
-        return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
-
-    def atom_energies(
-        self,
-        center_species: torch.Tensor,
-        edge_center: torch.Tensor,
-        edge_neighbor_species: torch.Tensor,
-        edge_vectors: torch.Tensor,
-    ) -> torch.Tensor:
-        q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        return self.energy_from_descriptors(q, center_species)
-
     def forward(
         self,
         center_species: torch.Tensor,
@@ -251,16 +237,4 @@ class EquivariantModel(nn.Module):
 
         In training mode the gradient keeps its graph so force losses can be backpropagated.
         """
-        create_graph = self.training
-        if not edge_vectors.requires_grad:
-            edge_vectors = edge_vectors.requires_grad_(True)
-        energy = self.atom_energies(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        g = torch.zeros_like(edge_vectors)
-        if energy.requires_grad:  # False only for an empty input (no atoms)
-            grads = torch.autograd.grad([energy.sum()], [edge_vectors], create_graph=create_graph, allow_unused=True)
-            grad = grads[0]
-            if grad is not None:
-                g = grad
-        if not create_graph:
-            energy = energy.detach()
-        return energy, g
+        return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)

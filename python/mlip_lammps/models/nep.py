@@ -29,6 +29,7 @@ from typing import List, Tuple
 import torch
 from torch import nn
 
+from mlip_lammps.models.base import DescriptorModel
 from mlip_lammps.models.spherical import SphericalHarmonics
 
 
@@ -95,7 +96,7 @@ class SpeciesMLP(nn.Module):
         return out
 
 
-class NEPModel(nn.Module):
+class NEPModel(DescriptorModel):
     """NEP-style potential obeying the model contract (docs/model-contract.md)."""
 
     # A TorchScript constant: with fused = False the fused branch of forward() is not even
@@ -193,21 +194,6 @@ class NEPModel(nn.Module):
         g_all = (f @ c.reshape(n_pairs * n_out, n_basis).t()).view(-1, n_pairs, n_out)
         return g_all.gather(1, pair.view(-1, 1, 1).expand(-1, 1, n_out)).squeeze(1)
 
-    def atom_energies(
-        self,
-        center_species: torch.Tensor,
-        edge_center: torch.Tensor,
-        edge_neighbor_species: torch.Tensor,
-        edge_vectors: torch.Tensor,
-    ) -> torch.Tensor:
-        q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        return self.energy_from_descriptors(q, center_species)
-
-    def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
-        """Per-atom energies (n,) from raw descriptors (n, n_descriptors)."""
-        x = (q - self.descriptor_mean.index_select(0, center_species)) / self.descriptor_std.index_select(0, center_species)
-        return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
-
     def forward(
         self,
         center_species: torch.Tensor,
@@ -222,19 +208,7 @@ class NEPModel(nn.Module):
         if self.fused:
             if not self.training and edge_vectors.is_cpu:
                 return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        create_graph = self.training
-        if not edge_vectors.requires_grad:
-            edge_vectors = edge_vectors.requires_grad_(True)
-        energy = self.atom_energies(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        g = torch.zeros_like(edge_vectors)
-        if energy.requires_grad:  # False only for an empty input (no atoms)
-            grads = torch.autograd.grad([energy.sum()], [edge_vectors], create_graph=create_graph, allow_unused=True)
-            grad = grads[0]
-            if grad is not None:
-                g = grad
-        if not create_graph:
-            energy = energy.detach()
-        return energy, g
+        return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)
 
     def _forward_fused(
         self,

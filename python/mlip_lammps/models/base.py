@@ -1,0 +1,55 @@
+"""What the descriptor-based architectures share: E_i = scale · MLP_{s_i}((q_i − μ_{s_i}) / σ_{s_i}) + e0[s_i]
+from per-atom invariants q (``descriptors()``, defined by each architecture), and forces through
+autograd of the energy with respect to the edge vectors (docs/model-contract.md)."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+from torch import nn
+
+
+class DescriptorModel(nn.Module):
+    """Base of NEPModel and EquivariantModel. A subclass defines ``descriptors(center_species,
+    edge_center, edge_neighbor_species, edge_vectors) -> (n, n_descriptors)`` and the buffers
+    ``descriptor_mean``/``descriptor_std`` (n_species, n_descriptors), ``energy_scale`` and
+    ``species_energy`` (eV), and ``mlp`` (a SpeciesMLP)."""
+
+    def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
+        """Per-atom energies (n,) in eV from raw descriptors (n, n_descriptors)."""
+        x = (q - self.descriptor_mean.index_select(0, center_species)) / self.descriptor_std.index_select(0, center_species)
+        return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
+
+    def atom_energies(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> torch.Tensor:
+        q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        return self.energy_from_descriptors(q, center_species)
+
+    def autograd_forward(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per-atom energies (eV) and dE/d edge_vectors (eV/Å) by autograd. In training mode the
+        gradient keeps its graph so force losses can be backpropagated."""
+        create_graph = self.training
+        if not edge_vectors.requires_grad:
+            edge_vectors = edge_vectors.requires_grad_(True)
+        energy = self.atom_energies(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        g = torch.zeros_like(edge_vectors)
+        if energy.requires_grad:  # False only for an empty input (no atoms)
+            grads = torch.autograd.grad([energy.sum()], [edge_vectors], create_graph=create_graph, allow_unused=True)
+            grad = grads[0]
+            if grad is not None:
+                g = grad
+        if not create_graph:
+            energy = energy.detach()
+        return energy, g
