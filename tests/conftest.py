@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ase.io
+import numpy as np
 import pytest
 import torch
 
@@ -70,3 +71,32 @@ def cu_model() -> Path:
     if not path.is_file():
         pytest.fail(f"shipped model {path} is missing")
     return path
+
+
+def fd_force(atoms, i: int, a: int, h: float) -> float:
+    """−dE/dx of atom i along axis a by central differences (eV/Å); positions restored."""
+    e = []
+    for sign in (1, -1):
+        p = atoms.positions.copy()
+        p[i, a] += sign * h
+        atoms.positions = p
+        e.append(atoms.get_potential_energy())
+        p[i, a] -= sign * h
+        atoms.positions = p
+    return -(e[0] - e[1]) / (2 * h)
+
+
+def fd_stress(atoms, a: int, b: int, h: float) -> float:
+    """(1/V) dE/dε_ab for a symmetric strain, by central differences (eV/Å³); cell restored."""
+    cell0, pos0, v = atoms.cell.array.copy(), atoms.positions.copy(), atoms.get_volume()
+    e = []
+    for sign in (1, -1):
+        eps = np.eye(3)
+        eps[a, b] += sign * h / 2
+        eps[b, a] += sign * h / 2
+        atoms.set_cell(cell0 @ eps, scale_atoms=False)
+        atoms.positions = pos0 @ eps
+        e.append(atoms.get_potential_energy())
+    atoms.set_cell(cell0)
+    atoms.positions = pos0
+    return (e[0] - e[1]) / (2 * h) / v

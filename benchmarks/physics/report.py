@@ -172,12 +172,12 @@ def crystallize_section(runs: Path, out: dict, md: list[str], plots: Path) -> No
     glass = sorted((runs / "eam_crystallize").glob("cu64zr36_seed*"))
     glass = [g for g in glass if (g / "result.json").is_file()]
     if glass:
-        n_atoms = json.loads((glass[0] / "result.json").read_text())["n_atoms"]
+        curves = [cooling_curve(g) for g in glass]
+        n_atoms = curves[0]["result"]["n_atoms"]
         md += [f"### Cu64Zr36 (EAM/FS CuZr_mm, {n_atoms:,} atoms, 1600 K → 300 K at 3·10¹² K/s)", "",
                "| seed | crystallised | final CNA icosahedral | fcc+hcp+bcc | other |", "|---:|---|---:|---:|---:|"]
         fig, ax = plt.subplots(figsize=(5, 3.3))
-        for g in glass:
-            cc = cooling_curve(g)
+        for g, cc in zip(glass, curves):
             r = cc["result"]
             f = r["final_cna_fractions"]
             md.append(f"| {g.name.split('seed')[1]} | {'yes' if r['crystallized'] else 'no (glass)'} | {f['ico']:.3f} | "
