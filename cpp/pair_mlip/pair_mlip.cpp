@@ -46,6 +46,7 @@ struct PairMLIP::Model {
   int64_t committee_size{1};                  // members inside a single committee file
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype{torch::kFloat64};
+  bool message_passing{false};    // model_type "message_passing": forward also takes edge owners
   std::vector<torch::jit::IValue> inputs;
 };
 
@@ -57,6 +58,7 @@ struct ModelFile {
   std::string dtype, architecture;
   int64_t committee_size = 1;
   bool uses_ops = false;
+  bool message_passing = false;
 };
 
 // an atom's position or force in LAMMPS' contiguous (n, 3) arrays (atom->x[0], atom->f[0])
@@ -194,7 +196,8 @@ void PairMLIP::settings(int narg, char **arg)
 
   load_models(device_request);
   // CPU: bounded memory at no measurable cost; GPU: one call per step keeps the device busy
-  chunk_atoms = (chunk >= 0) ? chunk : (model->device.is_cpu() ? 8192 : 0);
+  // (a message-passing model needs the whole graph in one call: init_style rejects a chunk)
+  chunk_atoms = (chunk >= 0) ? chunk : (model->device.is_cpu() && !model->message_passing ? 8192 : 0);
   if (comm->me == 0 && chunk_atoms > 0)
     utils::logmesg(lmp, "pair_style mlip: at most {} local atoms per model call\n", chunk_atoms);
 
@@ -298,10 +301,11 @@ static ModelFile read_model_file(const std::string &path, Error *error)
                path, version.get<int>(), SUPPORTED_CONTRACT_VERSION);
 
   const std::string model_type = require_string("model_type");
-  if (model_type != "local")
+  if (model_type != "local" && model_type != "message_passing")
     error->all(FLERR,
-               "pair_style mlip: {} has model_type '{}', plugin supports only 'local' models",
-               path, model_type);
+               "pair_style mlip: {} has model_type '{}', plugin supports 'local' and "
+               "'message_passing' models", path, model_type);
+  m.message_passing = (model_type == "message_passing");
 
   const std::string units = require_string("units");
   if (units != "metal")
@@ -347,17 +351,19 @@ static ModelFile read_model_file(const std::string &path, Error *error)
     m.architecture = meta["architecture"].get<std::string>();
 
   // ---- forward() signature: (center_species, edge_center, edge_neighbor_species, edge_vectors)
+  // and, for message passing, edge_neighbor (the centre that owns each neighbour)
 
   auto forward = m.module.find_method("forward");
   if (!forward)
     error->all(FLERR, "pair_style mlip: {} is not a valid TorchScript mlip model: no forward()",
                path);
   const size_t nargs = forward->function().getSchema().arguments().size();
-  if (nargs != 5)    // self + 4 tensors
+  const size_t expected = m.message_passing ? 5 : 4;
+  if (nargs != expected + 1)    // self + tensors
     error->all(FLERR,
                "pair_style mlip: {} is not a valid TorchScript mlip model: forward() takes {} "
-               "arguments, the model contract needs 4",
-               path, static_cast<int>(nargs) - 1);
+               "arguments, the model contract needs {} for model_type '{}'",
+               path, static_cast<int>(nargs) - 1, expected, model_type);
 
   // ---- optional committee: committee_size members behind committee()
   if (meta.contains("committee_size")) {
@@ -390,6 +396,7 @@ void PairMLIP::load_models(const std::string &device_request)
       dtype = f.dtype;
       arch = f.architecture;
       m->committee_size = f.committee_size;
+      m->message_passing = f.message_passing;
     } else {
       // members must agree on what they take and return: species indices, cutoff, dtype
       if (f.species != names)
@@ -401,6 +408,9 @@ void PairMLIP::load_models(const std::string &device_request)
       if (f.dtype != dtype)
         error->all(FLERR, "pair_style mlip: committee member {} is {}, {} is {}", path, f.dtype,
                    model_paths[0], dtype);
+      if (f.message_passing != m->message_passing)
+        error->all(FLERR, "pair_style mlip: committee member {} and {} differ in model_type", path,
+                   model_paths[0]);
       if (f.committee_size > 1 || m->committee_size > 1)
         error->all(FLERR, "pair_style mlip: give either one committee model or several single "
                    "models, not a committee model among several files ({})", path);
@@ -441,7 +451,7 @@ void PairMLIP::load_models(const std::string &device_request)
   if (!failure.empty())
     error->one(FLERR, "pair_style mlip: cannot move model {} to {}: {}", model_paths[0],
                m->device.str(), failure);
-  m->inputs.reserve(4);
+  m->inputs.reserve(5);
 
   model = std::move(m);
   species = std::move(names);
@@ -517,6 +527,22 @@ void PairMLIP::init_style()
                update->unit_style);
   if (!model) error->all(FLERR, "Pair style mlip: no model loaded");
 
+  // A message-passing model sees beyond its cutoff through its neighbours' features. On one
+  // rank every ghost is an image of a local atom, so the model runs on the periodic graph of
+  // the local atoms (edges point to the owners of the ghosts) and is exact; across ranks it
+  // would need per-layer ghost exchange, which this plugin does not implement.
+  if (model->message_passing) {
+    if (comm->nprocs > 1)
+      error->all(FLERR, "Pair style mlip: {} is a message-passing model (model_type "
+                 "'message_passing'); it runs on 1 MPI rank only, not {}: per-layer ghost "
+                 "exchange is not implemented", model_paths[0], comm->nprocs);
+    if (chunk_atoms > 0)
+      error->all(FLERR, "Pair style mlip: chunk {} cannot be used with the message-passing model "
+                 "{}: it needs every atom in one call", chunk_atoms, model_paths[0]);
+    if (!atom->tag_enable)
+      error->all(FLERR, "Pair style mlip: a message-passing model needs atom IDs");
+  }
+
   // full list of local atoms; the model is local, so ghosts need no neighbours of their own
   neighbor->add_request(this, NeighConst::REQ_FULL);
 }
@@ -554,6 +580,29 @@ void PairMLIP::compute(int eflag, int vflag)
     compute_chunk(first, std::min(inum, first + chunk), deviation_step);
 
   if (deviation_step) finish_deviation();    // collective: also on ranks without atoms
+}
+
+/* ----------------------------------------------------------------------
+   message passing on one rank: edge_owner[e] = centre index of the atom whose image (ghost or
+   local) is the neighbour of edge e, found through the atom IDs
+------------------------------------------------------------------------- */
+
+void PairMLIP::edge_owners(int64_t n, int64_t nedges)
+{
+  const tagint *tag = atom->tag;
+  tagint maxtag = 0;
+  for (int64_t c = 0; c < n; c++) maxtag = std::max(maxtag, tag[center_atom[c]]);
+  tag2center.assign(static_cast<size_t>(maxtag) + 1, -1);
+  for (int64_t c = 0; c < n; c++) tag2center[tag[center_atom[c]]] = c;
+  if (static_cast<int64_t>(edge_owner.size()) < nedges) edge_owner.resize(nedges);
+  for (int64_t e = 0; e < nedges; e++) {
+    const tagint t = tag[edge_atom[e]];
+    const int64_t owner = (t >= 0 && t <= maxtag) ? tag2center[t] : -1;
+    if (owner < 0)
+      error->one(FLERR, "pair_style mlip: neighbour atom ID {} of a message-passing model is not "
+                 "a local atom of this rank", t);
+    edge_owner[e] = owner;
+  }
 }
 
 /* ----------------------------------------------------------------------
@@ -643,6 +692,8 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
   // Only torch calls sit inside the try block: LAMMPS errors are exceptions in library mode
   // and must not be caught here.
 
+  if (model->message_passing) edge_owners(n, nedges);
+
   std::vector<c10::IValue> results;
   std::string failure;
   try {
@@ -668,6 +719,8 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
     inputs.emplace_back(t_edge_center.to(model->device));
     inputs.emplace_back(t_edge_species.to(model->device));
     inputs.emplace_back(t_edge_vectors.to(model->device));
+    if (model->message_passing)
+      inputs.emplace_back(torch::from_blob(edge_owner.data(), {nedges}, i64).to(model->device));
     if (model->modules.size() == 1 && deviation_step)
       results.push_back(model->modules[0].get_method("committee")(inputs));
     else

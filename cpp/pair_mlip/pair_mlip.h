@@ -73,10 +73,13 @@ class PairMLIP : public Pair {
   std::vector<double> edge_vectors;             // (E*3) x[j] - x[i]
   std::vector<float> edge_vectors_f32;          // (E*3) copy for float32 models
   std::vector<double> grad_f64;                 // (E*3) float64 copy of float32 edge gradients
+  std::vector<int64_t> edge_owner;              // (E) message passing: centre owning the neighbour
+  std::vector<int64_t> tag2center;              // message passing: atom ID -> centre index
 
   void allocate();
   void load_models(const std::string &device_request);
   void compute_chunk(int first, int last, bool deviation_step);
+  void edge_owners(int64_t n, int64_t nedges);
   void add_member_forces(int64_t n, int64_t nedges, const double *member_grad,
                          const double *member_energy);
   void finish_deviation();

@@ -38,7 +38,7 @@ class MLIPCalculator(Calculator):
         self.models = [m.eval() for m, _ in loaded]
         self.metadata = loaded[0][1]
         for path, (_, meta) in zip(paths[1:], loaded[1:]):
-            for key in ("species", "cutoff", "dtype"):
+            for key in ("species", "cutoff", "dtype", "model_type"):
                 if getattr(meta, key) != getattr(self.metadata, key):
                     raise ModelContractError(f"committee member {path} has {key} {getattr(meta, key)}, "
                                              f"{paths[0]} has {getattr(self.metadata, key)}")
@@ -57,7 +57,7 @@ class MLIPCalculator(Calculator):
             [self.atoms], self.species, self.cutoff, source="MLIPCalculator", require_labels=False, min_distance=0.0
         )[0]
         graph = graph.to(self.metadata.torch_dtype)
-        outs = [predict(model, graph) for model in self.models]
+        outs = [predict(model, graph, self.metadata.message_passing) for model in self.models]
         out = {k: torch.stack([o[k] for o in outs]).mean(0) for k in outs[0]} if len(outs) > 1 else outs[0]
         energy = float(out["energy"].sum())
         self.results["energy"] = energy

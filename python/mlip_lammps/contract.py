@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 CONTRACT_VERSION = 1
 METADATA_FILE = "metadata.json"
-SUPPORTED_MODEL_TYPES = ("local",)
+# "local": forward(center_species, edge_center, edge_neighbor_species, edge_vectors);
+# "message_passing": the same plus edge_neighbor, the centre owning each neighbour (1 LAMMPS rank)
+SUPPORTED_MODEL_TYPES = ("local", "message_passing")
 
 
 class ModelContractError(ValueError):
@@ -43,6 +45,10 @@ class ModelMetadata:
     # torch operator library the model calls: "mlip" = libmlip_ops.so (mlip_lammps/ops.py);
     # None (key absent) for models that need only stock torch
     requires_ops: str | None = None
+
+    @property
+    def message_passing(self) -> bool:
+        return self.model_type == "message_passing"
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -141,14 +147,21 @@ def forces_and_virial(
     return forces, virial
 
 
-def predict(model: torch.nn.Module, graph: "Graph") -> dict[str, torch.Tensor]:
-    """Evaluate a contract model on a (batched) Graph.
+def model_inputs(graph: "Graph", message_passing: bool = False) -> list[torch.Tensor]:
+    """The contract's ``forward`` inputs for ``graph`` (plus ``edge_neighbor`` for message passing)."""
+    inputs = [graph.species, graph.edge_center, graph.edge_neighbor_species, graph.edge_vectors]
+    return inputs + [graph.edge_neighbor] if message_passing else inputs
+
+
+def predict(model: torch.nn.Module, graph: "Graph", message_passing: bool = False) -> dict[str, torch.Tensor]:
+    """Evaluate a contract model on a (batched) Graph (``message_passing``: metadata
+    ``model_type == "message_passing"``).
 
     Returns ``energy`` (B,) eV, ``atom_energy`` (n,) eV, ``forces`` (n, 3) eV/Å,
     ``virial`` (B, 3, 3) eV (LAMMPS sign) and ``stress`` (B, 3, 3) eV/Å³ (ASE sign, NaN without a
     cell).
     """
-    atom_energy, edge_grad = model(graph.species, graph.edge_center, graph.edge_neighbor_species, graph.edge_vectors)
+    atom_energy, edge_grad = model(*model_inputs(graph, message_passing))
     n_graphs = graph.n_graphs
     energy = torch.zeros(n_graphs, dtype=atom_energy.dtype, device=atom_energy.device).index_add(
         0, graph.atom_graph, atom_energy
@@ -163,7 +176,7 @@ def predict(model: torch.nn.Module, graph: "Graph") -> dict[str, torch.Tensor]:
 
 def committee_forces(model: torch.nn.Module, graph: "Graph") -> torch.Tensor:
     """Forces of every committee member, (M, n, 3) eV/Å, for a model with ``committee()``."""
-    _, grads = model.committee(graph.species, graph.edge_center, graph.edge_neighbor_species, graph.edge_vectors)
+    _, grads = model.committee(*model_inputs(graph))
     n = int(graph.species.shape[0])
     return torch.stack([forces_and_virial(g, graph.edge_vectors, graph.edge_center, graph.edge_neighbor, n)[0] for g in grads])
 

@@ -54,7 +54,7 @@ def _eval(args) -> int:
     model, meta = load_model(args.model)
     model.eval()
     graphs = graphs_from_atoms(read_structures(args.data), meta.species, meta.cutoff, source=args.data)
-    result = summarize(predictions(model, graphs), meta.species)
+    result = summarize(predictions(model, graphs, message_passing=meta.message_passing), meta.species)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -100,6 +100,24 @@ def _export(args) -> int:
     meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper,
                         {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
     print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")
+    return 0
+
+
+def _export_foundation(args) -> int:
+    from mlip_lammps.export.foundation import export_sevennet
+
+    name, _, model = args.spec.partition(":")
+    if name != "sevenn":
+        print(f"mlip export-foundation: error: unsupported foundation model '{args.spec}': expected sevenn[:MODEL]",
+              file=sys.stderr)
+        return 2
+    try:
+        meta = export_sevennet(args.output, model or "7net-0", args.species, args.modal)
+    except (RuntimeError, ValueError) as exc:
+        print(f"mlip export-foundation: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output} ({meta.architecture}, {meta.model_type}, {meta.dtype}, {len(meta.species)} species, "
+          f"cutoff {meta.cutoff} Å per layer)")
     return 0
 
 
@@ -174,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.set_defaults(func=_export)
+    p = sub.add_parser("export-foundation", help="export a foundation model (SevenNet) for pair_style mlip",
+                       description="Write a pretrained foundation model as a message-passing contract model: "
+                       "pair_style mlip runs it on 1 MPI rank, MLIPCalculator anywhere. Weights come from the "
+                       "installed package.")
+    p.add_argument("spec", help="sevenn[:MODEL] (default 7net-0) or sevenn:CHECKPOINT.pth")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--species", nargs="+", help="elements to keep (default: all the model knows)")
+    p.add_argument("--modal", help="fidelity of a multi-fidelity SevenNet model (e.g. mpa)")
+    p.set_defaults(func=_export_foundation)
     p = sub.add_parser("label", help="label structures with a teacher (foundation model, mlip model or LAMMPS potential)",
                        description=_label_doc())
     p.add_argument("data", nargs="+", help="structures: any ASE-readable files (all frames) or DeePMD npy folders")

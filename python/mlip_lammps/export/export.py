@@ -64,6 +64,11 @@ def export_model(
         committee_size=int(getattr(model, "n_members", 1)),
         requires_ops="mlip" if fused else None,
     )
+    write_scripted(scripted, meta, path)
+    return meta
+
+
+def write_scripted(scripted: torch.jit.ScriptModule, meta: ModelMetadata, path: str | Path) -> None:
+    """Check ``meta`` and write the scripted model with it atomically to ``path``."""
     meta.check(str(path))
     atomic_write(path, lambda tmp: torch.jit.save(scripted, tmp, _extra_files={METADATA_FILE: meta.to_json()}))
-    return meta

@@ -14,13 +14,14 @@ from mlip_lammps.data.dataset import Graph, collate
 EV_A3_TO_GPA = 160.21766208
 
 
-def predictions(model: torch.nn.Module, graphs: Sequence[Graph], batch_size: int = 16) -> dict[str, np.ndarray]:
+def predictions(model: torch.nn.Module, graphs: Sequence[Graph], batch_size: int = 16,
+                message_passing: bool = False) -> dict[str, np.ndarray]:
     """Predicted and reference labels, concatenated over ``graphs`` (float64 numpy)."""
     out = defaultdict(list)
     dtype = next((b.dtype for b in model.buffers() if b.is_floating_point()), torch.float64)
     for k in range(0, len(graphs), batch_size):
         batch = collate(graphs[k : k + batch_size]).to(dtype)
-        p = predict(model, batch)
+        p = predict(model, batch, message_passing)
         n = batch.n_atoms.double().numpy()
         out["e_pred"].append(p["energy"].detach().double().numpy() / n)
         out["e_ref"].append(batch.energy.double().numpy() / n)
