@@ -213,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-force", type=float, default=50.0, help="reject frames with a force above this (eV/Å, default 50)")
     p.add_argument("--min-distance", type=float, default=0.5, help="reject frames with atoms closer than this (Å, default 0.5)")
     p.set_defaults(func=_label)
-    from mlip_lammps.workflows import crystallize, liquid, melt
+    from mlip_lammps.workflows import crystallize, distill, liquid, melt
 
-    for name, module in (("melt", melt), ("liquid", liquid), ("crystallize", crystallize)):
+    for name, module in (("melt", melt), ("liquid", liquid), ("crystallize", crystallize), ("distill", distill)):
         p = sub.add_parser(name, help=module.__doc__.splitlines()[0].split(": ", 1)[1], description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)

@@ -1,7 +1,7 @@
 """Crystal cells for the physics workflows: ``--structure fcc:Cu`` / ``--composition Cu64Zr36``.
 
-Lattice constants are in Å. Every cell is orthogonal (conventional cubic cells for fcc, bcc and
-B2; the orthorhombic 4-atom cell for hcp) so that it can be written as a LAMMPS data file and
+Lattice constants are in Å. Every cell is orthogonal (conventional cubic cells for fcc, bcc, B2
+and rocksalt; the orthorhombic 4-atom cell for hcp) so that it can be written as a LAMMPS data file and
 elongated along z for solid–liquid coexistence.
 """
 
@@ -15,7 +15,8 @@ from ase import Atoms
 from ase.build import bulk
 from ase.data import atomic_masses, atomic_numbers, chemical_symbols, reference_states
 
-LATTICES = ("fcc", "bcc", "hcp", "b2")
+LATTICES = ("fcc", "bcc", "hcp", "b2", "rocksalt")
+TWO_SUBLATTICES = ("b2", "rocksalt")
 IDEAL_C_OVER_A = float(np.sqrt(8.0 / 3.0))
 
 
@@ -27,9 +28,11 @@ class StructureError(ValueError):
 class Structure:
     """A lattice decorated with elements.
 
-    ``elements`` are the species of the lattice (one for fcc/bcc/hcp, two for B2 in sublattice
-    order). ``composition`` (atom fractions, summing to 1), when given, replaces the decoration by a
-    random solid solution of those species on all lattice sites.
+    ``elements`` are the species of the lattice (one for fcc/bcc/hcp, two for B2 and rocksalt in
+    sublattice order: ``rocksalt:ZrC`` is metal, then anion). ``composition`` (atom fractions,
+    summing to 1), when given, replaces the decoration by a random solid solution of those species
+    on all lattice sites; for rocksalt, on the metal sublattice only (the anion stays), e.g. the
+    high-entropy carbide ``rocksalt:ZrC`` with composition ``HfNbTaTiZr``.
     """
 
     lattice: str
@@ -40,12 +43,15 @@ class Structure:
     def species(self) -> list[str]:
         """Species present in the cell, in the order they were named."""
         if self.composition is not None:
-            return [el for el, _ in self.composition]
+            anion = [self.elements[1]] if self.lattice == "rocksalt" else []
+            return [el for el, _ in self.composition] + anion
         return list(dict.fromkeys(self.elements))
 
     @property
     def fractions(self) -> dict[str, float]:
         """Atom fraction of each species."""
+        if self.composition is not None and self.lattice == "rocksalt":
+            return {**{el: x / 2 for el, x in self.composition}, self.elements[1]: 0.5}
         if self.composition is not None:
             return dict(self.composition)
         n = len(self.elements)
@@ -89,7 +95,7 @@ def parse_composition(text: str) -> tuple[tuple[str, float], ...]:
 
 
 def parse_structure(text: str, composition: str | None = None) -> Structure:
-    """Read ``LATTICE:ELEMENTS`` (``fcc:Cu``, ``bcc:Fe``, ``hcp:Zr``, ``b2:CuZr``) and an optional
+    """Read ``LATTICE:ELEMENTS`` (``fcc:Cu``, ``bcc:Fe``, ``hcp:Zr``, ``b2:CuZr``, ``rocksalt:ZrC``) and an optional
     composition for a random solid solution on that lattice."""
     lattice, sep, els = text.partition(":")
     lattice = lattice.strip().lower()
@@ -98,7 +104,7 @@ def parse_structure(text: str, composition: str | None = None) -> Structure:
     if lattice not in LATTICES:
         raise StructureError(f"unknown lattice '{lattice}' in structure '{text}' (known: {', '.join(LATTICES)})")
     elements = split_elements(els.strip(), text)
-    want = 2 if lattice == "b2" else 1
+    want = 2 if lattice in TWO_SUBLATTICES else 1
     if len(elements) != want:
         raise StructureError(f"lattice '{lattice}' in structure '{text}' takes {want} element(s), got {len(elements)}")
     comp = parse_composition(composition) if composition else None
@@ -124,6 +130,8 @@ def default_lattice_constant(structure: Structure) -> float:
     """Lattice constant a (Å) whose atomic volume is the fraction-weighted mean of the species'
     reference atomic volumes (exact for an element in its own reference lattice; a starting
     guess otherwise: the workflows equilibrate the volume at constant pressure)."""
+    if structure.lattice == "rocksalt":
+        raise StructureError(f"no default lattice constant for {structure.label}: give it (--lattice-constant)")
     v = sum(x * atomic_volume(el) for el, x in structure.fractions.items())
     if structure.lattice == "fcc":
         return (4 * v) ** (1 / 3)
@@ -139,6 +147,8 @@ def unit_cell(structure: Structure, a: float) -> Atoms:
         return bulk(el[0], structure.lattice, a=a, cubic=True)
     if structure.lattice == "hcp":
         return bulk(el[0], "hcp", a=a, c=IDEAL_C_OVER_A * a, orthorhombic=True)
+    if structure.lattice == "rocksalt":
+        return bulk(el[0] + el[1], "rocksalt", a=a, cubic=True)
     return Atoms(symbols=list(el), scaled_positions=[[0, 0, 0], [0.5, 0.5, 0.5]], cell=[a, a, a], pbc=True)
 
 
@@ -158,11 +168,16 @@ def build(structure: Structure, repeats: tuple[int, int, int], a: float | None =
         raise StructureError(f"repeats must be positive, got {repeats}")
     atoms = unit_cell(structure, a or default_lattice_constant(structure)).repeat(repeats)
     if structure.composition is not None:
-        n = len(atoms)
+        sites = np.arange(len(atoms))
+        if structure.lattice == "rocksalt":
+            sites = np.flatnonzero(atoms.symbols == structure.elements[0])
+        n = len(sites)
         counts = [int(round(x * n)) for _, x in structure.composition]
         counts[-1] = n - sum(counts[:-1])
-        symbols = np.repeat([el for el, _ in structure.composition], counts)
-        atoms.set_chemical_symbols(np.random.default_rng(seed).permutation(symbols).tolist())
+        symbols = atoms.get_chemical_symbols()
+        for site, el in zip(sites, np.random.default_rng(seed).permutation(np.repeat([el for el, _ in structure.composition], counts))):
+            symbols[site] = str(el)
+        atoms.set_chemical_symbols(symbols)
     return atoms
 
 
@@ -173,7 +188,8 @@ def mass_g_mol(element: str) -> float:
 
 def nearest_neighbour_distance(lattice: str, a: float) -> float:
     """Nearest-neighbour distance (Å) of ``lattice`` with lattice constant ``a`` (ideal hcp)."""
-    return {"fcc": a / np.sqrt(2), "bcc": a * np.sqrt(3) / 2, "b2": a * np.sqrt(3) / 2, "hcp": a}[lattice]
+    return {"fcc": a / np.sqrt(2), "bcc": a * np.sqrt(3) / 2, "b2": a * np.sqrt(3) / 2, "hcp": a,
+            "rocksalt": a / 2}[lattice]
 
 
 def solid_fraction_lines(lattice: str, a: float, threshold: float = 0.5, min_bonds: int = 8) -> str:
@@ -186,10 +202,11 @@ def solid_fraction_lines(lattice: str, a: float, threshold: float = 0.5, min_bon
     ``threshold``; an atom with at least ``min_bonds`` such bonds is solid-like. Near their melting
     points this marks ≥ 97% of crystal atoms and ≤ 1.5% of liquid atoms as solid-like (checked for
     Cu_mishin1 fcc, Fe_mm bcc and CuZr_mm hcp Zr); CNA marks only ~30% of fcc Cu as fcc at its
-    melting point.
+    melting point. Rocksalt uses the 6 octahedral neighbours for q6m and bonds out to the 12
+    second neighbours (1.6 nearest-neighbour distances).
     """
-    nnn = 8 if lattice in ("bcc", "b2") else 12
-    cutoff = 1.35 * nearest_neighbour_distance(lattice, a)
+    nnn = {"bcc": 8, "b2": 8, "rocksalt": 6}.get(lattice, 12)
+    cutoff = (1.6 if lattice == "rocksalt" else 1.35) * nearest_neighbour_distance(lattice, a)
     return "\n".join([
         f"compute         q6 all orientorder/atom degrees 1 6 components 6 nnn {nnn} cutoff {cutoff:.4f}",
         f"compute         solidbonds all coord/atom orientorder q6 {threshold}",
