@@ -248,3 +248,45 @@ def test_fine_tune_starts_from_exported_model(tmp_path):
     bad.model.hidden = [16]
     with pytest.raises(ValueError, match="hyperparameters differ.*hidden"):
         train(bad, show_progress=False)
+
+
+def test_fine_tune_freezing_lr_scale_replay_and_old_test(tmp_path):
+    """finetune: frozen descriptor coefficients stay bit-identical while the readout moves; replay
+    frames join the training data; the original test set is reported next to the new one."""
+    from mlip_lammps.export.reexport import rebuild_module
+
+    train(_cfg(tmp_path / "base"), show_progress=False)
+    base = tmp_path / "base" / "model.pt"
+    ft = load_config(None, base={
+        "output": str(tmp_path / "ft"),
+        "data": {"train": str(DATA / "cu.extxyz"), "valid_fraction": 0.25, "test": str(DATA / "cu.extxyz")},
+        "model": {"cutoff": 4.5, "cutoff_angular": 4.0, "n_radial": 4, "n_angular": 3, "hidden": [8], "init_from": str(base)},
+        "training": {"max_epochs": 2, "batch_size": 3, "dtype": "float64", "threads": 1},
+        "finetune": {"freeze": ["descriptor"], "lr_scale": 0.5, "replay": str(DATA / "cu.extxyz"), "replay_frames": 4,
+                     "old_test": str(DATA / "cu.extxyz")},
+    })
+    metrics = train(ft, show_progress=False)
+    before, _ = rebuild_module(base)
+    after, meta = rebuild_module(tmp_path / "ft" / "model.pt")
+    b, a = before.state_dict(), after.state_dict()
+    assert torch.equal(a["c_radial"], b["c_radial"]) and torch.equal(a["c_angular"], b["c_angular"])
+    assert not torch.equal(a["mlp.nets.0.0.weight"], b["mlp.nets.0.0.weight"])
+    assert meta.training["train_data"]["n_frames"] == 9 + 3  # 12 frames + 4 replay, a quarter for validation
+    assert metrics["old_test"]["n_frames"] == 12 and metrics["test"]["n_frames"] == 12
+    hist = (tmp_path / "ft" / "history.csv").read_text().splitlines()
+    lr0 = float(hist[1].split(",")[1])
+    assert lr0 < 0.5 * 5e-3  # lr_scale halves the schedule (which starts at training.lr = 5e-3)
+
+
+def test_fine_tune_config_errors(tmp_path):
+    base = {"output": str(tmp_path / "x"), "data": {"train": str(DATA / "cu.extxyz")}, "finetune": {"lr_scale": 0.1}}
+    with pytest.raises(ConfigError, match="finetune needs model.init_from"):
+        load_config(None, base=base)
+    train(_cfg(tmp_path / "base"), show_progress=False)
+    cfg = _cfg(tmp_path / "ft")
+    cfg.model.init_from = tmp_path / "base" / "model.pt"
+    from mlip_lammps.training.config import FinetuneConfig
+
+    cfg.finetune = FinetuneConfig(freeze=["c_radail"])
+    with pytest.raises(ValueError, match="'c_radail' matches no parameter; names are .*c_radial"):
+        train(cfg, show_progress=False)

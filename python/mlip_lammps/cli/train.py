@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     final = metrics.get("test", metrics["valid"])
     keys = ("energy_rmse_meV_per_atom", "forces_rmse_meV_per_A", "stress_rmse_GPa")
     print(json.dumps({"set": "test" if "test" in metrics else "valid", **{k: round(final[k], 4) for k in keys}}))
+    if "old_test" in metrics:  # fine-tuning: how much of the original accuracy was kept
+        print(json.dumps({"set": "old_test", **{k: round(metrics["old_test"][k], 4) for k in keys}}))
     print(f"model written to {cfg.output / cfg.export.filename}")
     return 0
 

@@ -136,6 +136,18 @@ class TrainingConfig(_Strict):
         return self
 
 
+class FinetuneConfig(_Strict):
+    """Options for fine-tuning a model given by ``model.init_from`` (docs/training.md)."""
+
+    freeze: list[str] = Field(default_factory=list, description=(
+        "parameters kept fixed: name prefixes (`mlip lammps` names, e.g. c_radial, mlp.nets.0) or "
+        "'descriptor' (everything but the readout MLP)"))
+    lr_scale: float = Field(1.0, gt=0, description="multiplies training.lr and training.lr_final")
+    replay: Optional[Path] = Field(None, description="the original training data: frames mixed into the new data")
+    replay_frames: Optional[int] = Field(None, ge=1, description="random replay frames (default: all)")
+    old_test: Optional[Path] = Field(None, description="the original test set: reported as metrics['old_test']")
+
+
 class ExportConfig(_Strict):
     dtype: Literal["float32", "float64"] = "float64"
     filename: str = "model.pt"
@@ -146,7 +158,14 @@ class Config(_Strict):
     data: DataConfig
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    finetune: Optional[FinetuneConfig] = Field(None, description="fine-tuning options; need model.init_from")
     export: ExportConfig = Field(default_factory=ExportConfig)
+
+    @model_validator(mode="after")
+    def _finetune_needs_init(self) -> "Config":
+        if self.finetune is not None and self.model.init_from is None:
+            raise ValueError("finetune needs model.init_from (the model to fine-tune)")
+        return self
 
 
 class ConfigError(ValueError):
@@ -184,8 +203,9 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None, bas
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
-    for section, name in (("data", "train"), ("data", "valid"), ("data", "test"), ("model", "init_from")):
-        p = getattr(getattr(cfg, section), name)
+    for section, name in (("data", "train"), ("data", "valid"), ("data", "test"), ("model", "init_from"),
+                          ("finetune", "replay"), ("finetune", "old_test")):
+        p = getattr(getattr(cfg, section), name) if getattr(cfg, section) is not None else None
         if p is not None and not p.is_absolute():
             setattr(getattr(cfg, section), name, (root / p).resolve())
     if not cfg.output.is_absolute() and path is not None and "output" in raw and not any(o.startswith("output=") for o in overrides or []):

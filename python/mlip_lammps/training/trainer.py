@@ -46,6 +46,37 @@ def reference_energies(graphs: list[Graph], n_species: int) -> np.ndarray:
     return e0
 
 
+def replay_frames(frames: list, n: int | None, seed: int) -> list:
+    """``n`` frames of the original data drawn at random (all when ``n`` is None), each marked
+    ``info['replay'] = True``, to mix into fine-tuning data against forgetting."""
+    if n is not None and n < len(frames):
+        keep = np.sort(np.random.default_rng(seed).choice(len(frames), size=n, replace=False))
+        frames = [frames[i] for i in keep]
+    for a in frames:
+        a.info["replay"] = True
+    return frames
+
+
+def freeze(model: torch.nn.Module, prefixes: list[str]) -> list[str]:
+    """Fix the parameters whose names (without a ZBL wrapper's ``inner_model.``) start with one of
+    ``prefixes``; ``descriptor`` means every parameter outside the readout MLP ``mlp``. Returns the
+    frozen names; a prefix matching nothing is an error listing the parameter names."""
+    names = {n: n.removeprefix("inner_model.") for n, _ in model.named_parameters()}
+    frozen = []
+    for prefix in prefixes:
+        hit = [n for n, short in names.items()
+               if (not short.startswith("mlp.") if prefix == "descriptor" else short.startswith(prefix))]
+        if not hit:
+            raise ValueError(f"finetune.freeze: '{prefix}' matches no parameter; names are {sorted(set(names.values()))}")
+        frozen += hit
+    params = dict(model.named_parameters())
+    for n in frozen:
+        params[n].requires_grad_(False)
+    if len(set(frozen)) == len(params):
+        raise ValueError(f"finetune.freeze {prefixes} freezes every parameter: nothing left to train")
+    return sorted(set(frozen))
+
+
 def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]) -> torch.nn.Module:
     """The model of an exported file, to fine-tune: its weights, descriptor normalisation and
     reference energies are kept, so it must match the configured architecture, hyperparameters
@@ -137,7 +168,8 @@ class EMA:
     def update(self, model: torch.nn.Module, step: int) -> None:
         d = min(self.decay, (1 + step) / (10 + step))  # warm-up: early averages follow quickly
         for pe, p in zip(self.model.parameters(), model.parameters()):
-            pe.mul_(d).add_(p.detach(), alpha=1 - d)
+            if p.requires_grad:  # frozen (fine-tuning) parameters stay bit-identical
+                pe.mul_(d).add_(p.detach(), alpha=1 - d)
 
 
 def _split(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -280,6 +312,9 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         atomic_write(out / "config.yaml", lambda p: Path(p).write_text(yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)))
 
     train_frames = read_structures(cfg.data.train)
+    ft = cfg.finetune
+    if ft is not None and ft.replay is not None:
+        train_frames = train_frames + replay_frames(read_structures(ft.replay), ft.replay_frames, t.seed)
     species = cfg.data.species or sorted({s for a in train_frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
     cutoff = cfg.model.cutoff
     graphs = graphs_from_atoms(train_frames, species, cutoff, source=str(cfg.data.train))
@@ -296,6 +331,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     if cfg.model.init_from is not None:
         model = initial_model(cfg.model.init_from, cfg.model.architecture, hyper, species).to(dtype)
         e0 = base_model(model).species_energy.detach().double().cpu().numpy()
+        if ft is not None:
+            freeze(model, ft.freeze)
     else:
         model = build_model(cfg.model.architecture, len(species), hyper, species).to(dtype)
         if t.reference_energies is not None:
@@ -307,7 +344,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             e0 = reference_energies(train_graphs, len(species))
         initialise_statistics(model, train_graphs, e0)
     ema = EMA(model, t.ema_decay)
-    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=t.lr)
+    lr_scale = ft.lr_scale if ft is not None else 1.0
     steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
     total_steps = t.max_epochs * steps_per_epoch
 
@@ -320,7 +358,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         return min(1.0, p)
 
     def learning_rate(p: float) -> float:
-        return t.lr * (t.lr_final / t.lr) ** p  # exponential decay from lr to lr_final
+        return lr_scale * t.lr * (t.lr_final / t.lr) ** p  # exponential decay from lr to lr_final
 
     state: dict[str, Any] = {"epoch": 0, "step": 0, "best_valid": float("inf"), "best_epoch": 0, "history": [],
                              "elapsed_s": 0.0, "order": None, "batch": 0, "sums": None}
@@ -387,9 +425,10 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             if share:
                 loss.backward()
             if world > 1:
-                grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in model.parameters()]
+                trainable = [p for p in model.parameters() if p.requires_grad]
+                grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in trainable]
                 _allreduce(grads)
-                for p, g in zip(model.parameters(), grads):
+                for p, g in zip(trainable, grads):
                     p.grad = g
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
@@ -472,6 +511,9 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         metrics["test"] = summarize(p_test, species)
     else:
         p_test = predictions(best, valid_graphs)
+    if ft is not None and ft.old_test is not None:  # forgetting: the original test set
+        old = [g.to(dtype) for g in graphs_from_atoms(read_structures(ft.old_test), species, cutoff, source=str(ft.old_test))]
+        metrics["old_test"] = summarize(predictions(best, old), species)
     training_info = {k: summary[k] for k in ("train_data", "epochs", "training_time_s", "reference_energies_eV")}
     training_info["valid_metrics"] = {k: v for k, v in metrics["valid"].items() if not isinstance(v, dict)}
     if "test" in metrics:
