@@ -179,6 +179,22 @@ def _set_path(d: dict, dotted: str, value) -> None:
     d[keys[-1]] = value
 
 
+def validate_with_overrides(model: type[BaseModel], raw: dict, overrides: list[str] | None, error: type[Exception],
+                            what: str):
+    """Apply ``key.sub=value`` overrides (values parsed as YAML) to ``raw`` and validate it as
+    ``model``; problems raise ``error`` naming every offending key path."""
+    for ov in overrides or []:
+        if "=" not in ov:
+            raise error(f"override '{ov}' is not of the form key.sub=value")
+        key, value = ov.split("=", 1)
+        _set_path(raw, key.strip(), yaml.safe_load(value))
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise error(f"invalid {what}:\n  " + "\n  ".join(lines)) from None
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None, base: dict | None = None) -> Config:
     """Read YAML, apply ``key.sub=value`` overrides (values parsed as YAML), validate.
 
@@ -193,16 +209,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None, bas
             raise ConfigError(f"config file not found: {path}")
         raw = yaml.safe_load(path.read_text()) or {}
         root = path.parent
-    for ov in overrides or []:
-        if "=" not in ov:
-            raise ConfigError(f"override '{ov}' is not of the form key.sub=value")
-        key, value = ov.split("=", 1)
-        _set_path(raw, key.strip(), yaml.safe_load(value))
-    try:
-        cfg = Config.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
+    cfg = validate_with_overrides(Config, raw, overrides, ConfigError, "config")
     for section, name in (("data", "train"), ("data", "valid"), ("data", "test"), ("model", "init_from"),
                           ("finetune", "replay"), ("finetune", "old_test")):
         p = getattr(getattr(cfg, section), name) if getattr(cfg, section) is not None else None

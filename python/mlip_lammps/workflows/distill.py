@@ -39,7 +39,7 @@ import ase.io
 import numpy as np
 import yaml
 from ase import Atoms
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from mlip_lammps.fileio import atomic_write
@@ -124,22 +124,13 @@ class DistillError(ValueError):
 
 def load_distill_config(path: str | Path, overrides: list[str] | None = None) -> DistillConfig:
     """Read and validate a distill YAML file; relative paths are taken from the file's folder."""
-    from mlip_lammps.training.config import _set_path
+    from mlip_lammps.training.config import validate_with_overrides
 
     path = Path(path)
     if not path.is_file():
         raise DistillError(f"config file not found: {path}")
     raw = yaml.safe_load(path.read_text()) or {}
-    for ov in overrides or []:
-        key, sep, value = ov.partition("=")
-        if not sep:
-            raise DistillError(f"override '{ov}' is not of the form key.sub=value")
-        _set_path(raw, key.strip(), yaml.safe_load(value))
-    try:
-        cfg = DistillConfig.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise DistillError("invalid distill config:\n  " + "\n  ".join(lines)) from None
+    cfg = validate_with_overrides(DistillConfig, raw, overrides, DistillError, "distill config")
     root = path.parent
 
     def resolve(p: Path) -> Path:
