@@ -188,8 +188,10 @@ def speed(student: Path, teacher, out: Path, rounds: int = 3) -> dict:
         "timestep 0.001", "velocity all create 2000 5", "fix md all nve", "run 20", f"run {steps}", ""]))
     torch.set_num_threads(1)
     t_teacher, t_student = [], []
-    for _ in range(rounds):
+    for k in range(rounds):
         b = at.copy()
+        b.rattle(0.01, seed=k)  # new positions: the calculator must not return cached results
+        teacher.reset()
         b.calc = teacher
         t0 = time.perf_counter()
         b.get_forces()
@@ -219,6 +221,7 @@ def main() -> int:
     ap.add_argument("--student", default=str(REPO / "models" / "carbide.pt"))
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "foundation"))
     ap.add_argument("--skip-liquid", action="store_true")
+    ap.add_argument("--speed-only", action="store_true", help="redo only the speed row of an existing transfer.json")
     args = ap.parse_args()
     from sevenn.calculator import SevenNetCalculator
 
@@ -228,6 +231,12 @@ def main() -> int:
     work = REPO / "runs" / "foundation_transfer"
     work.mkdir(parents=True, exist_ok=True)
     teacher = SevenNetCalculator("7net-0", device="cpu")
+    if args.speed_only:
+        result = json.loads((out / "transfer.json").read_text())
+        result["speed"] = speed(student_path, teacher, work)
+        (out / "transfer.json").write_text(json.dumps(result, indent=1))
+        write_report(result, out)
+        return 0
     student = MLIPCalculator(student_path)
     result: dict = {"student": str(student_path.relative_to(REPO)) if student_path.is_relative_to(REPO) else str(student_path),
                     "teacher": "SevenNet-0 (sevenn 7net-0, ASE calculator, float32, CPU)"}
