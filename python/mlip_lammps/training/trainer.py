@@ -344,7 +344,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             e0 = reference_energies(train_graphs, len(species))
         initialise_statistics(model, train_graphs, e0)
     ema = EMA(model, t.ema_decay)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=t.lr)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # all but fine-tuning's frozen ones
+    optimizer = torch.optim.Adam(trainable, lr=t.lr)
     lr_scale = ft.lr_scale if ft is not None else 1.0
     steps_per_epoch = math.ceil(len(train_graphs) / t.batch_size)
     total_steps = t.max_epochs * steps_per_epoch
@@ -425,7 +426,6 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             if share:
                 loss.backward()
             if world > 1:
-                trainable = [p for p in model.parameters() if p.requires_grad]
                 grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in trainable]
                 _allreduce(grads)
                 for p, g in zip(trainable, grads):

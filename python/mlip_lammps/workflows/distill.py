@@ -30,6 +30,7 @@ deviation histograms and the learning curve. Units: eV, Å, K, fs, bar.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -240,9 +241,9 @@ def _train(cfg: DistillConfig, folder: Path, train_files: list[Path]) -> dict:
     from mlip_lammps.training.config import ConfigError, load_config
     from mlip_lammps.training.trainer import train
 
-    frames = [a for f in train_files for a in ase.io.read(f, ":")]
     data = folder / "train.extxyz"
     if not data.is_file():
+        frames = [a for f in train_files for a in ase.io.read(f, ":")]
         atomic_write(data, lambda p: ase.io.write(p, frames, format="extxyz"))
     student = dict(cfg.student)
     training = {**student.get("training", {}), "ensemble": cfg.active_learning.committee}
@@ -361,39 +362,32 @@ def run_distill(cfg: DistillConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "config.yaml", lambda p: Path(p).write_text(yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)))
     al = cfg.active_learning
-    teacher_cache: list = []
-
-    def teacher():
-        if not teacher_cache:
-            teacher_cache.append(_teacher(cfg))
-        return teacher_cache[0]
-
+    teacher = functools.cache(lambda: _teacher(cfg))  # loaded once, and only if something is labelled
     log: dict = {"teacher": None, "selection": al.selection, "iterations": [], "stopped": None}
     labelled_files: list[Path] = []
     calls = 0
+    n_train = sum(len(ase.io.read(f, ":")) for f in cfg.initial_data)
     t0 = time.perf_counter()
     for it in range(al.iterations):
         d = out / f"iter_{it:03d}"
         d.mkdir(exist_ok=True)
         entry: dict = {"iteration": it}
         # label this iteration's new frames (candidates at 0, selected MD frames later)
-        if it == 0:
-            todo = d / "to_label.extxyz"
-            if not todo.is_file():
-                atomic_write(todo, lambda p: ase.io.write(p, candidate_structures(cfg), format="extxyz"))
-        else:
-            todo = d / "to_label.extxyz"
+        todo = d / "to_label.extxyz"
+        if it == 0 and not todo.is_file():
+            atomic_write(todo, lambda p: ase.io.write(p, candidate_structures(cfg), format="extxyz"))
         report_file = d / "labelled.extxyz.report.json"
         if not report_file.is_file():
             _label(ase.io.read(todo, ":"), d / "labelled.extxyz", cfg, teacher)
         report = json.loads(report_file.read_text())
         log["teacher"] = report["teacher"]
         calls += report["n_input"]
+        n_train += report["n_labelled"]
         labelled_files.append(d / "labelled.extxyz")
         entry.update(new_frames=report["n_labelled"], rejected=report["rejected_reasons"], teacher_calls=calls)
 
         metrics = _train(cfg, d, cfg.initial_data + labelled_files)
-        entry["n_train_frames"] = sum(len(ase.io.read(f, ":")) for f in cfg.initial_data + labelled_files)
+        entry["n_train_frames"] = n_train
         if "test" in metrics:
             entry["test"] = {k: v for k, v in metrics["test"].items() if not isinstance(v, dict)}
         entry["model"] = str(d / "train" / "model.pt")
