@@ -1,0 +1,197 @@
+#!/usr/bin/env python
+"""Extra SevenNet-0-labelled carbide frames for the shipped student (models/carbide.pt).
+
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid  [--out runs/foundation/teacher]
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --part static  [--out runs/foundation/teacher]
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid_eos   # after --part liquid
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_plus.extxyz, train_liquid.extxyz
+
+The shared training set (../shared/data/carbide/train.extxyz) has no TiC, NbC or HfC liquid, 18
+carbon-deficient frames and no single vacancy. The same recipes as the shared data
+(../shared/data/README.md, carbide section), with other random seeds, fill those gaps:
+
+* ``liquid`` (teacher MD, the expensive part): 64-atom cells expanded by 12 % in volume, every atom
+  displaced by a Gaussian of 0.4 Å, 100 fs of Langevin MD at 5,000 K (1 fs steps), then 4 frames
+  30 fs apart; a run in which an atom exceeds 0.5 Å/fs is restarted from a new start;
+* ``md``: constant-volume Langevin MD of the crystals (2 fs steps, 60 fs equilibration, frames
+  every 40 fs) at 1,000–3,000 K, lattice expanded by 7e-6 /K from 300 K;
+* ``liquid_eos`` (after ``liquid``): each liquid frame scaled to 1.15, 1.3 or 1.5 times its volume,
+  so that the student learns the liquid's equation of state away from the +12 % cells;
+* ``static`` (one teacher call per frame): independently rattled crystals (σ² = c_s T), single
+  carbon vacancies (teacher-relaxed, snapshots along the relaxation, then rattled), carbon-deficient
+  cells MC_x rattled, and small random strains (±1.5 %) of the ideal crystals.
+
+Every frame goes through ``mlip label``'s screening (forces above 50 eV/Å, atoms closer than 0.5 Å,
+non-finite labels are rejected and counted). Parts run independently (one core each) and resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from ase import Atoms, units
+from ase.md.langevin import Langevin
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.optimize import BFGS
+
+from mlip_lammps.data.label import label_frames, make_teacher
+from mlip_lammps.workflows.structures import build, parse_structure
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_TRAIN = REPO.parent / "shared" / "data" / "carbide" / "train.extxyz"
+A0 = {"ZrC": 4.726, "HfC": 4.653, "NbC": 4.507, "TaC": 4.486, "TiC": 4.339, "HEC": 4.543}  # teacher minima (Å)
+C_S = {"C": 1.08e-5, "Hf": 6.9e-6, "Nb": 9.9e-6, "Ta": 1.16e-5, "Ti": 1.03e-5, "Zr": 7.7e-6}  # Å²/K
+# liquid runs per system: TiC, NbC and HfC have no liquid frames in the shared train set
+LIQUID_RUNS = {"TiC": 5, "NbC": 3, "HfC": 3, "ZrC": 2, "TaC": 2, "HEC": 3}
+
+
+def crystal(name: str, seed: int, a: float | None = None, repeats=(2, 2, 2)) -> Atoms:
+    structure = parse_structure("rocksalt:ZrC", "HfNbTaTiZr") if name == "HEC" else parse_structure(f"rocksalt:{name}")
+    return build(structure, repeats, a or A0[name], seed=seed)
+
+
+def expanded(name: str, seed: int, temperature: float) -> Atoms:
+    """The crystal at ``temperature`` with the linear thermal expansion of the shared recipe."""
+    return crystal(name, seed, A0[name] * (1 + 7e-6 * max(temperature - 300.0, 0.0)))
+
+
+def rattle(atoms: Atoms, temperature: float, rng: np.random.Generator) -> Atoms:
+    a = atoms.copy()
+    sigma = np.sqrt([C_S[s] * temperature for s in a.get_chemical_symbols()])
+    a.positions += rng.normal(size=(len(a), 3)) * sigma[:, None]
+    return a
+
+
+def tag(atoms: Atoms, config_type: str, **info) -> Atoms:
+    a = atoms.copy()
+    a.calc = None
+    a.info = {"config_type": config_type, **info}
+    return a
+
+
+def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: float, every_fs: float,
+              n_frames: int, rng: np.random.Generator, v_init_factor: float = 1.0) -> list[Atoms] | None:
+    """Langevin MD with the teacher; None when an atom exceeds 0.5 Å/fs (a runaway)."""
+    atoms = start.copy()
+    atoms.calc = calc
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature * v_init_factor, rng=rng)
+    dyn = Langevin(atoms, dt_fs * units.fs, temperature_K=temperature, friction=0.01 / units.fs, rng=rng)
+    frames = []
+    steps_equil, steps_every = round(equil_fs / dt_fs), round(every_fs / dt_fs)
+    for k in range(steps_equil + n_frames * steps_every):
+        dyn.run(1)
+        vmax = np.linalg.norm(atoms.get_velocities(), axis=1).max() * units.fs  # Å/fs
+        if not np.isfinite(vmax) or vmax > 0.5:
+            return None
+        if k + 1 > steps_equil and (k + 1 - steps_equil) % steps_every == 0:
+            frames.append(atoms.copy())
+    return frames
+
+
+def liquid_part(calc, rng: np.random.Generator) -> list[Atoms]:
+    frames = []
+    for name, runs in LIQUID_RUNS.items():
+        done = 0
+        for attempt in range(4 * runs):
+            if done == runs:
+                break
+            start = crystal(name, seed=1000 + attempt)
+            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
+            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            got = md_frames(start, calc, 5000.0, 1.0, 100.0, 30.0, 4, rng)
+            print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
+            if got:
+                frames += [tag(f, "liquid", temperature=5000.0) for f in got]
+                done += 1
+    return frames
+
+
+def md_part(calc, rng: np.random.Generator) -> list[Atoms]:
+    frames = []
+    for name in A0:
+        for temperature in (1000.0, 2000.0, 3000.0):
+            got = md_frames(expanded(name, 2000 + int(temperature), temperature), calc, temperature, 2.0, 60.0, 40.0, 3,
+                            rng, v_init_factor=2.0)
+            frames += [tag(f, "rocksalt_md", temperature=temperature) for f in got or []]
+            print(f"md {name} {temperature:g} K: {len(got or [])} frames", flush=True)
+    return frames
+
+
+def static_part(calc, rng: np.random.Generator) -> list[Atoms]:
+    frames = []
+    for name in A0:
+        ideal = crystal(name, seed=3000)
+        for k in range(8):  # rattled crystals at 1,000-3,000 K amplitudes
+            temperature = float(rng.choice([1000.0, 1500.0, 2000.0, 2500.0, 3000.0]))
+            frames.append(tag(rattle(expanded(name, 3100 + k, temperature), temperature, rng), "rocksalt_rattle",
+                              temperature=temperature))
+        for k in range(4):  # small strains: elastic constants
+            a = crystal(name, seed=3200 + k)
+            eps = rng.uniform(-0.015, 0.015, size=(3, 3))
+            a.set_cell(a.cell.array @ (np.eye(3) + (eps + eps.T) / 2), scale_atoms=True)
+            frames.append(tag(a, "rocksalt_strained"))
+        # a single carbon vacancy: the teacher's relaxation path and rattled relaxed cells
+        defect = ideal.copy()
+        del defect[int(rng.choice(np.flatnonzero(defect.symbols == "C")))]
+        defect.calc = calc
+        path: list[Atoms] = []
+        opt = BFGS(defect, logfile=None)
+        opt.attach(lambda: path.append(defect.copy()))
+        opt.run(fmax=0.02, steps=200)
+        for a in path[::3] + [defect]:
+            frames.append(tag(a, "vacancy_relax"))
+        for temperature in (300.0, 1000.0, 2000.0):
+            frames.append(tag(rattle(defect, temperature, rng), "vacancy_rattle", temperature=temperature))
+        frames.append(tag(ideal, "rocksalt_perfect"))
+        for k in range(4):  # carbon-deficient MC_x, x = 0.8-0.95, rattled
+            a = expanded(name, 3300 + k, 1500.0)
+            carbons = np.flatnonzero(a.symbols == "C")
+            del a[sorted(rng.choice(carbons, size=int(rng.integers(2, 7)), replace=False), reverse=True)]
+            temperature = float(rng.choice([0.0, 1000.0, 2000.0]))
+            frames.append(tag(rattle(a, temperature, rng), "substoich_rattle", temperature=temperature))
+        print(f"static {name}: {len(frames)} frames so far", flush=True)
+    return frames
+
+
+def liquid_eos_part(calc, rng: np.random.Generator, source: Path) -> list[Atoms]:
+    """The liquid frames of ``source`` (the ``liquid`` part) scaled affinely to 1.15, 1.3 and 1.5
+    times their volume: without them the student's liquid is unbound at zero pressure (its
+    pressure stays positive where the teacher's turns strongly negative, so it vaporises)."""
+    frames = []
+    for k, a in enumerate(ase.io.read(source, ":")):
+        factor = (1.15, 1.3, 1.5)[k % 3]
+        b = a.copy()
+        b.set_cell(b.cell.array * factor ** (1 / 3), scale_atoms=True)
+        frames.append(tag(b, "liquid_expanded", temperature=5000.0, volume_factor=factor))
+    return frames
+
+
+PARTS = {"liquid": liquid_part, "md": md_part, "static": static_part, "liquid_eos": liquid_eos_part}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=sorted(PARTS), action="append", default=[])
+    ap.add_argument("--merge", action="store_true", help="write OUT/train_plus.extxyz (the shared train set + liquid, md, static) and OUT/train_liquid.extxyz (+ liquid_eos)")
+    ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    calc, teacher = make_teacher("sevenn:7net-0") if args.part else (None, "")
+    for part in args.part:
+        rng = np.random.default_rng([args.seed, sorted(PARTS).index(part)])
+        frames = PARTS[part](calc, rng, args.out / "liquid.extxyz") if part == "liquid_eos" else PARTS[part](calc, rng)
+        report = label_frames(frames, calc, teacher, args.out / f"{part}.extxyz")
+        print(f"{part}: {report['n_labelled']} labelled, {report['n_rejected']} rejected {report['rejected_reasons']}")
+    if args.merge:  # stage 2 (carbide_plus.yaml) and stage 3 (carbide_liquid.yaml) training sets
+        shared = ase.io.read(SHARED_TRAIN, ":")
+        for name, parts in (("train_plus", ("liquid", "md", "static")), ("train_liquid", sorted(PARTS))):
+            frames = shared + [a for part in parts for a in ase.io.read(args.out / f"{part}.extxyz", ":")]
+            ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
+            print(f"{args.out / name}.extxyz: {len(frames)} frames")
+
+if __name__ == "__main__":
+    main()
