@@ -38,19 +38,19 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.optimize import BFGS
 
 from mlip_lammps.data.label import label_frames, make_teacher
-from mlip_lammps.workflows.structures import build, parse_structure
+from transfer import SYSTEMS, cell  # this folder's transfer report: the same carbides and cells
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_TRAIN = REPO.parent / "shared" / "data" / "carbide" / "train.extxyz"
-A0 = {"ZrC": 4.726, "HfC": 4.653, "NbC": 4.507, "TaC": 4.486, "TiC": 4.339, "HEC": 4.543}  # teacher minima (Å)
+A0 = {name: spec[2] for name, spec in SYSTEMS.items()}  # teacher minima (Å)
 C_S = {"C": 1.08e-5, "Hf": 6.9e-6, "Nb": 9.9e-6, "Ta": 1.16e-5, "Ti": 1.03e-5, "Zr": 7.7e-6}  # Å²/K
 # liquid runs per system: TiC, NbC and HfC have no liquid frames in the shared train set
 LIQUID_RUNS = {"TiC": 5, "NbC": 3, "HfC": 3, "ZrC": 2, "TaC": 2, "HEC": 3}
 
 
-def crystal(name: str, seed: int, a: float | None = None, repeats=(2, 2, 2)) -> Atoms:
-    structure = parse_structure("rocksalt:ZrC", "HfNbTaTiZr") if name == "HEC" else parse_structure(f"rocksalt:{name}")
-    return build(structure, repeats, a or A0[name], seed=seed)
+def crystal(name: str, seed: int, a: float | None = None) -> Atoms:
+    """64-site cell (2×2×2 conventional); ``seed`` sets the HEC's random occupation."""
+    return cell(name, a or A0[name], (2, 2, 2), seed=seed)
 
 
 def expanded(name: str, seed: int, temperature: float) -> Atoms:
@@ -91,7 +91,7 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
     return frames
 
 
-def liquid_part(calc, rng: np.random.Generator) -> list[Atoms]:
+def liquid_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     frames = []
     for name, runs in LIQUID_RUNS.items():
         done = 0
@@ -109,7 +109,7 @@ def liquid_part(calc, rng: np.random.Generator) -> list[Atoms]:
     return frames
 
 
-def md_part(calc, rng: np.random.Generator) -> list[Atoms]:
+def md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     frames = []
     for name in A0:
         for temperature in (1000.0, 2000.0, 3000.0):
@@ -120,7 +120,7 @@ def md_part(calc, rng: np.random.Generator) -> list[Atoms]:
     return frames
 
 
-def static_part(calc, rng: np.random.Generator) -> list[Atoms]:
+def static_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     frames = []
     for name in A0:
         ideal = crystal(name, seed=3000)
@@ -156,12 +156,12 @@ def static_part(calc, rng: np.random.Generator) -> list[Atoms]:
     return frames
 
 
-def liquid_eos_part(calc, rng: np.random.Generator, source: Path) -> list[Atoms]:
-    """The liquid frames of ``source`` (the ``liquid`` part) scaled affinely to 1.15, 1.3 and 1.5
+def liquid_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+    """The frames of the ``liquid`` part (``out/liquid.extxyz``) scaled affinely to 1.15, 1.3 and 1.5
     times their volume: without them the student's liquid is unbound at zero pressure (its
     pressure stays positive where the teacher's turns strongly negative, so it vaporises)."""
     frames = []
-    for k, a in enumerate(ase.io.read(source, ":")):
+    for k, a in enumerate(ase.io.read(out / "liquid.extxyz", ":")):
         factor = (1.15, 1.3, 1.5)[k % 3]
         b = a.copy()
         b.set_cell(b.cell.array * factor ** (1 / 3), scale_atoms=True)
@@ -183,7 +183,7 @@ def main() -> None:
     calc, teacher = make_teacher("sevenn:7net-0") if args.part else (None, "")
     for part in args.part:
         rng = np.random.default_rng([args.seed, sorted(PARTS).index(part)])
-        frames = PARTS[part](calc, rng, args.out / "liquid.extxyz") if part == "liquid_eos" else PARTS[part](calc, rng)
+        frames = PARTS[part](calc, rng, args.out)
         report = label_frames(frames, calc, teacher, args.out / f"{part}.extxyz")
         print(f"{part}: {report['n_labelled']} labelled, {report['n_rejected']} rejected {report['rejected_reasons']}")
     if args.merge:  # stage 2 (carbide_plus.yaml) and stage 3 (carbide_liquid.yaml) training sets
@@ -192,6 +192,7 @@ def main() -> None:
             frames = shared + [a for part in parts for a in ase.io.read(args.out / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")
+
 
 if __name__ == "__main__":
     main()

@@ -50,13 +50,13 @@ SYSTEMS = {  # teacher lattice constants from ../shared/data/README.md: starting
 SPECIES = ["C", "Hf", "Nb", "Ta", "Ti", "Zr"]
 
 
-def cell(name: str, a: float, repeats: tuple[int, int, int] | None = None) -> Atoms:
+def cell(name: str, a: float, repeats: tuple[int, int, int] | None = None, seed: int = 7) -> Atoms:
     """Conventional rocksalt supercell; by default 8 atoms for the ordered binaries (exact for
-    them) and 64 for the HEC (a fixed random occupation)."""
+    them) and 64 for the HEC (the random occupation fixed by ``seed``)."""
     structure, comp, _ = SYSTEMS[name]
     if repeats is None:
         repeats = (1, 1, 1) if comp is None else (2, 2, 2)
-    return build(parse_structure(structure, comp), repeats, a, seed=7)
+    return build(parse_structure(structure, comp), repeats, a, seed=seed)
 
 
 def energy_volume(calc, name: str) -> dict:
