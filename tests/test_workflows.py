@@ -13,7 +13,7 @@ import pytest
 from mlip_lammps.workflows import analysis as an
 from mlip_lammps.workflows.crystallize import CoolingProtocol, run_crystallize
 from mlip_lammps.workflows.liquid import LiquidProtocol, run_liquid
-from mlip_lammps.workflows.melt import MeltError, MeltProtocol, run_melt
+from mlip_lammps.workflows.melt import MeltError, MeltProtocol, crystal_fraction, run_melt
 from mlip_lammps.workflows.potential import PotentialError, classical_potential, model_potential, potentials_dir
 from mlip_lammps.workflows.structures import StructureError, build, parse_composition, parse_structure
 
@@ -182,6 +182,15 @@ def _stage_outputs_ok(folder: Path) -> None:
     assert "Total wall time" in (folder / "log.lammps").read_text()
 
 
+def test_crystal_fraction_rescales_q6_between_the_phases():
+    """A disordered crystal that q6 calls 72 % solid and a liquid at 4 %: a half-and-half cell reads
+    38 % solid-like, which is a crystal fraction of 0.5 (the fixed bounds 0.2/0.8 apply to this)."""
+    phases = {"solid_fraction_crystal_mean": 0.72, "solid_fraction_liquid_mean": 0.04, "temperature_K": 3600.0}
+    assert crystal_fraction(np.array([0.72, 0.38, 0.04]), phases) == pytest.approx([1.0, 0.5, 0.0])
+    with pytest.raises(MeltError, match=r"does not tell the crystal \(40% solid-like\) from the liquid \(20%\) at 3600 K"):
+        crystal_fraction([0.3], {**phases, "solid_fraction_crystal_mean": 0.4, "solid_fraction_liquid_mean": 0.2})
+
+
 def test_melt_smoke_and_resume(tmp_path):
     p = MeltProtocol(t_guess=1330.0, runs=2, repeats=(3, 3, 16), phase_steps=1000, setup_steps=2500,
                      production_steps=1000, thermo_every=10, max_attempts=1, t_refine=1000.0)
@@ -189,6 +198,7 @@ def test_melt_smoke_and_resume(tmp_path):
     assert 1000 < r["T_melt_K"] < 1700 and r["T_melt_err_K"] >= 0
     assert r["n_runs_used"] == 2 and r["n_atoms"] == 576
     assert 0.0 < r["phases"]["1330"]["volume_change_on_melting"] < 0.1
+    assert r["phases"]["1330"]["solid_fraction_crystal_mean"] > 0.9 > 0.1 > r["phases"]["1330"]["solid_fraction_liquid_mean"]
     saved = json.loads((tmp_path / "result.json").read_text())
     assert saved["T_melt_K"] == pytest.approx(r["T_melt_K"]) and "protocol" in saved
     assert (tmp_path / "melt.png").stat().st_size > 0

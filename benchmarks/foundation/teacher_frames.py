@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid  [--out runs/foundation/teacher]
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part static  [--out runs/foundation/teacher]
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid_eos   # after --part liquid
-    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_plus.extxyz, train_liquid.extxyz
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --part student_md --part student_eos --part relaxed_strain
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_{plus,liquid,student}.extxyz
 
 The shared training set (../shared/data/carbide/train.extxyz) has no TiC, NbC or HfC liquid, 18
 carbon-deficient frames and no single vacancy. The same recipes as the shared data
@@ -19,7 +20,10 @@ carbon-deficient frames and no single vacancy. The same recipes as the shared da
   so that the student learns the liquid's equation of state away from the +12 % cells;
 * ``static`` (one teacher call per frame): independently rattled crystals (σ² = c_s T), single
   carbon vacancies (teacher-relaxed, snapshots along the relaxation, then rattled), carbon-deficient
-  cells MC_x rattled, and small random strains (±1.5 %) of the ideal crystals.
+  cells MC_x rattled, and small random strains (±1.5 %) of the ideal crystals;
+* ``student_md`` (stage 4): crystal, MC_x and liquid frames from MD with the stage-3 student, one
+  teacher call per frame; ``student_eos`` scales its liquids as ``liquid_eos`` does;
+* ``relaxed_strain`` (stage 4): strained HEC cells relaxed by the teacher.
 
 Every frame goes through ``mlip label``'s screening (forces above 50 eV/Å, atoms closer than 0.5 Å,
 non-finite labels are rejected and counted). Parts run independently (one core each) and resume.
@@ -156,39 +160,105 @@ def static_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     return frames
 
 
-def liquid_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
-    """The frames of the ``liquid`` part (``out/liquid.extxyz``) scaled affinely to 1.15, 1.3 and 1.5
-    times their volume: without them the student's liquid is unbound at zero pressure (its
-    pressure stays positive where the teacher's turns strongly negative, so it vaporises)."""
+def scaled_liquids(path: Path) -> list[Atoms]:
+    """The ``liquid`` frames of ``path`` scaled affinely to 1.15, 1.3 and 1.5 times their volume:
+    without them the student's liquid is unbound at zero pressure (its pressure stays positive
+    where the teacher's turns strongly negative, so it vaporises)."""
     frames = []
-    for k, a in enumerate(ase.io.read(out / "liquid.extxyz", ":")):
+    for k, a in enumerate(b for b in ase.io.read(path, ":") if b.info["config_type"] == "liquid"):
         factor = (1.15, 1.3, 1.5)[k % 3]
         b = a.copy()
         b.set_cell(b.cell.array * factor ** (1 / 3), scale_atoms=True)
-        frames.append(tag(b, "liquid_expanded", temperature=5000.0, volume_factor=factor))
+        frames.append(tag(b, "liquid_expanded", temperature=a.info["temperature"], volume_factor=factor))
     return frames
 
 
-PARTS = {"liquid": liquid_part, "md": md_part, "static": static_part, "liquid_eos": liquid_eos_part}
+def liquid_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+    return scaled_liquids(out / "liquid.extxyz")
+
+
+def student_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+    return scaled_liquids(out / "student_md.extxyz")
+
+
+def student_md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+    """Stage 4: frames sampled by MD with the stage-3 student (``carbide_liquid.yaml``, about 1,000
+    times cheaper than the teacher), labelled by the teacher: one teacher call per frame instead of
+    one per MD step. Crystals at 1,000-3,000 K, MC_x at 2,000-3,000 K and liquids at 4,000-5,000 K
+    (as ``liquid``: +12 % volume, 0.4 Å start displacements), all at constant volume."""
+    from mlip_lammps import MLIPCalculator
+
+    student = MLIPCalculator(REPO / "runs" / "models" / "carbide_liquid" / "model.pt")
+    frames = []
+    for name in A0:
+        for temperature in (1000.0, 2000.0, 3000.0):
+            got = md_frames(expanded(name, 4000 + int(temperature), temperature), student, temperature, 2.0, 200.0,
+                            60.0, 4, rng, v_init_factor=2.0)
+            frames += [tag(f, "rocksalt_md", temperature=temperature, sampled_by="student") for f in got or []]
+        for temperature in (2000.0, 3000.0):
+            a = expanded(name, 4100 + int(temperature), temperature)
+            carbons = np.flatnonzero(a.symbols == "C")
+            del a[sorted(rng.choice(carbons, size=int(rng.integers(4, 9)), replace=False), reverse=True)]
+            got = md_frames(a, student, temperature, 2.0, 200.0, 60.0, 3, rng, v_init_factor=2.0)
+            frames += [tag(f, "substoich_md", temperature=temperature, sampled_by="student") for f in got or []]
+        for temperature in (4000.0, 5000.0):
+            start = crystal(name, seed=4200 + int(temperature))
+            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
+            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            got = md_frames(start, student, temperature, 1.0, 300.0, 40.0, 6, rng)
+            frames += [tag(f, "liquid", temperature=temperature, sampled_by="student") for f in got or []]
+        print(f"student_md {name}: {len(frames)} frames so far", flush=True)
+    return frames
+
+
+def relaxed_strain_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+    """HEC cells (other random occupations than transfer.py's) under random strains of up to 1 %,
+    relaxed at fixed cell by the teacher (every third step of the path and the end point): in the
+    HEC the ions relax under strain, which the relaxed-ion elastic constants (C12) depend on."""
+    frames = []
+    for k in range(6):
+        a = crystal("HEC", seed=5000 + k)
+        eps = rng.uniform(-0.01, 0.01, size=(3, 3))
+        a.set_cell(a.cell.array @ (np.eye(3) + (eps + eps.T) / 2), scale_atoms=True)
+        a.calc = calc
+        path: list[Atoms] = []
+        opt = BFGS(a, logfile=None)
+        opt.attach(lambda: path.append(a.copy()))
+        opt.run(fmax=0.01, steps=200)
+        frames += [tag(b, "hec_strain_relax") for b in path[::3] + [a]]
+        print(f"relaxed_strain {k}: {len(frames)} frames so far", flush=True)
+    return frames
+
+
+# part: (function, index of its random stream; the streams the shipped frames were drawn with)
+PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
+         "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6)}
+# training sets of stages 2, 3 and 4 (carbide_plus, carbide_liquid, carbide_student.yaml): the shared train set + parts
+MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
+          "train_student": ("static", "student_md", "student_eos", "relaxed_strain")}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=sorted(PARTS), action="append", default=[])
-    ap.add_argument("--merge", action="store_true", help="write OUT/train_plus.extxyz (the shared train set + liquid, md, static) and OUT/train_liquid.extxyz (+ liquid_eos)")
+    ap.add_argument("--merge", action="store_true", help="write the training sets OUT/train_{plus,liquid,student}.extxyz (the shared train set + the parts in MERGED)")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     calc, teacher = make_teacher("sevenn:7net-0") if args.part else (None, "")
     for part in args.part:
-        rng = np.random.default_rng([args.seed, sorted(PARTS).index(part)])
-        frames = PARTS[part](calc, rng, args.out)
+        function, stream = PARTS[part]
+        frames = function(calc, np.random.default_rng([args.seed, stream]), args.out)
         report = label_frames(frames, calc, teacher, args.out / f"{part}.extxyz")
         print(f"{part}: {report['n_labelled']} labelled, {report['n_rejected']} rejected {report['rejected_reasons']}")
-    if args.merge:  # stage 2 (carbide_plus.yaml) and stage 3 (carbide_liquid.yaml) training sets
+    if args.merge:
         shared = ase.io.read(SHARED_TRAIN, ":")
-        for name, parts in (("train_plus", ("liquid", "md", "static")), ("train_liquid", sorted(PARTS))):
+        for name, parts in MERGED.items():
+            missing = [p for p in parts if not (args.out / f"{p}.extxyz").exists()]
+            if missing:
+                print(f"{name}: skipped, run --part {' --part '.join(missing)} first")
+                continue
             frames = shared + [a for part in parts for a in ase.io.read(args.out / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")

@@ -12,8 +12,11 @@ Protocol (times for the default 2 fs timestep):
    held); then join them in the production run, NPH with only Lz barostatted (no thermostat after
    the set-up: it would remove the latent heat of crystal growing at the interfaces). The
    temperature drifts to the coexistence temperature and stays there while both phases persist.
-3. Solid atoms are counted with the q6 bond-order criterion (structures.solid_fraction_lines).
-   A run *coexists* when its solid fraction stays within (0.2, 0.8); its temperature is the mean over
+3. Solid atoms are counted with the q6 bond-order criterion (structures.solid_fraction_lines). The
+   solid fraction is rescaled to a crystal fraction between the single phases' values at T_guess
+   (from stage 1): a hot or chemically disordered crystal is not all solid-like by q6 (72 % for a
+   high-entropy carbide near its melting point), and a liquid not all liquid-like.
+   A run *coexists* when its crystal fraction stays within (0.2, 0.8); its temperature is the mean over
    the second half of the production run (samples inside those bounds), with a block-average error.
    When a run melts (freezes) completely, T_guess was too high (low): the guess is bracketed and
    bisected and the run repeated. When the first coexisting run ends further than ``--t-refine``
@@ -183,20 +186,33 @@ def analyse_phases(log: Path) -> dict:
         "temperature_K": float(crystal["Temp"][hc:].mean()), "pressure_crystal_bar": float(crystal["Press"][hc:].mean()),
         "solid_fraction_crystal": float(crystal["v_fsolid"][-1]), "solid_fraction_hot": float(hot["v_fsolid"][-1]),
         "solid_fraction_liquid": float(liquid["v_fsolid"][-1]),
+        "solid_fraction_crystal_mean": float(crystal["v_fsolid"][hc:].mean()),
+        "solid_fraction_liquid_mean": float(liquid["v_fsolid"][hl:].mean()),
     }
     out["volume_change_on_melting"] = out["lz_liquid_A"] / out["lz_solid_A"] - 1
     return out
 
 
-def analyse_coexistence(log: Path, p: MeltProtocol) -> dict:
+def crystal_fraction(solid_fraction: np.ndarray, phases: dict) -> np.ndarray:
+    """Fraction of the cell that is crystal: the q6 solid fraction rescaled between the mean values
+    of the crystal (1) and of the liquid (0) at the same temperature (``analyse_phases``)."""
+    fc, fl = phases["solid_fraction_crystal_mean"], phases["solid_fraction_liquid_mean"]
+    if fc - fl < 0.3:
+        raise MeltError(f"the q6 solid criterion does not tell the crystal ({100 * fc:.0f}% solid-like) from the "
+                        f"liquid ({100 * fl:.0f}%) at {phases['temperature_K']:.0f} K")
+    return (np.asarray(solid_fraction, dtype=float) - fl) / (fc - fl)
+
+
+def analyse_coexistence(log: Path, p: MeltProtocol, phases: dict) -> dict:
     """Status and coexistence temperature of one run: *coexisting* when at least half of the
-    second-half samples have a solid fraction inside the bounds, else *melted* or *frozen*."""
+    second-half samples have a crystal fraction (``crystal_fraction``) inside the bounds, else
+    *melted* or *frozen*."""
     from mlip_lammps.workflows.demo import parse_log
 
     runs = parse_log(log)["runs"]
     prod = runs[-1]
     t_ps = (prod["Step"] - prod["Step"][0]) * p.timestep_fs / 1000
-    temp, fs = prod["Temp"], prod["v_fsolid"]
+    temp, fs = prod["Temp"], crystal_fraction(prod["v_fsolid"], phases)
     lo, hi = p.solid_fraction_bounds
     n_tail = max(1, len(fs) // 20)
     fs_final = float(fs[-n_tail:].mean())
@@ -204,9 +220,9 @@ def analyse_coexistence(log: Path, p: MeltProtocol) -> dict:
     valid = second & (fs > lo) & (fs < hi)
     out = {
         "solid_fraction_after_melting": float(runs[1]["v_fsolid"][-1]),
-        "solid_fraction_start": float(fs[0]), "solid_fraction_final": fs_final,
+        "crystal_fraction_start": float(fs[0]), "crystal_fraction_final": fs_final,
         "production_ps": float(t_ps[-1]), "n_samples_used": int(valid.sum()),
-        "time_ps": t_ps.tolist(), "temperature_K": temp.tolist(), "solid_fraction": fs.tolist(),
+        "time_ps": t_ps.tolist(), "temperature_K": temp.tolist(), "crystal_fraction": fs.tolist(),
     }
     if valid.sum() < max(p.n_blocks, second.sum() // 2):
         below, above = int((second & (fs <= lo)).sum()), int((second & (fs >= hi)).sum())
@@ -237,14 +253,14 @@ def _plot(runs: list[dict], result: dict, path: Path) -> None:
         smooth = np.convolve(temp, np.ones(window) / window, mode="valid")
         line, = ax1.plot(t[window - 1:], smooth, lw=1.2, label=lab)
         ax1.plot(t, temp, lw=0.5, alpha=0.25, color=line.get_color())
-        ax2.plot(t, r["solid_fraction"], lw=0.8, color=line.get_color())
+        ax2.plot(t, r["crystal_fraction"], lw=0.8, color=line.get_color())
     if result.get("T_melt_K") is not None:
         tm, err = result["T_melt_K"], result["T_melt_err_K"]
         ax1.axhline(tm, color="k", ls="--", lw=1, label=f"T_melt = {tm:.0f} ± {err:.0f} K")
     for b in result["protocol"]["solid_fraction_bounds"]:
         ax2.axhline(b, color="grey", ls=":", lw=1)
     ax1.set_ylabel("temperature (K); thick: 2 ps running mean")
-    ax2.set_ylabel("solid fraction (q6 bonds)")
+    ax2.set_ylabel("crystal fraction (q6, rescaled)")
     ax2.set_xlabel("time in NPH coexistence (ps)")
     ax1.legend(fontsize=7)
     ax1.set_title(f"{result['structure']} — {result['potential']}", fontsize=8)
@@ -280,13 +296,13 @@ def run_melt(potential: Potential, structure: Structure, p: MeltProtocol, out: P
         total = sum(p.setup_split()) + p.production_steps
         run_stage(folder, coexistence_input(potential, structure, phases, t, seed, p), total,
                   f"coexistence {t:g} K seed {seed}", np_ranks, threads)
-        r = analyse_coexistence(folder / LOG, p)
+        r = analyse_coexistence(folder / LOG, p, phases)
         if r["solid_fraction_after_melting"] > 0.75:  # about 0.5 + the ordered liquid layers at the held crystal
             raise MeltError(f"the upper half did not melt at {p.t_high_factor * t:g} K within {p.setup_split()[1]} steps "
                             f"({100 * r['solid_fraction_after_melting']:.0f}% solid-like): increase --setup-steps")
         tqdm.write(f"  seed {seed}, T_guess {t:g} K: {r['status']}"
                    + (f", T = {r['T_mean_K']:.1f} ± {r['T_err_blocks_K']:.1f} K" if r["status"] == "coexisting" else
-                      f" (solid fraction {r['solid_fraction_final']:.2f})"))
+                      f" (crystal fraction {r['crystal_fraction_final']:.2f})"))
         return {"seed": seed, "T_guess_K": t, "folder": folder.name, **r}
 
     phases: dict[str, dict] = {}
@@ -333,7 +349,8 @@ def run_melt(potential: Potential, structure: Structure, p: MeltProtocol, out: P
                   "NPT lengths at T_guess; T = mean over the second half of each coexisting run",
         "potential": potential.label, "structure": structure.label, "n_atoms": len(atoms), "repeats": list(p.repeats),
         "interface_normal": "z (the conventional cell's c axis: [001] for cubic lattices, [0001] for hcp)",
-        "solid_criterion": "q6 solid-like bonds (orientorder/atom + coord/atom orientorder, dot > 0.5, >= 8 bonds)",
+        "solid_criterion": "q6 solid-like bonds (orientorder/atom + coord/atom orientorder, dot > 0.5, >= 8 bonds); "
+                           "the solid fraction rescaled between the crystal's and the liquid's means at T_guess",
         "protocol": {**asdict(p), "production_ps": p.production_steps * dt_ps},
         "T_guess_used_K": t, "phases": phases,
     }
@@ -345,7 +362,7 @@ def run_melt(potential: Potential, structure: Structure, p: MeltProtocol, out: P
         sem_blocks = float(np.sqrt(sum(r["T_err_blocks_K"] ** 2 for r in used)) / len(used))
         result.update(T_melt_K=mean, T_melt_err_K=max(sem_runs, sem_blocks), T_melt_err_runs_K=sem_runs,
                       T_melt_err_blocks_K=sem_blocks, n_runs_used=len(used))
-    result["runs"] = [{k: v for k, v in r.items() if k not in ("time_ps", "temperature_K", "solid_fraction")} for r in runs]
+    result["runs"] = [{k: v for k, v in r.items() if k not in ("time_ps", "temperature_K", "crystal_fraction")} for r in runs]
     result["lammps_loop_time_s"] = _loop_time(out)
     result["wall_time_s"] = time.perf_counter() - t0
     (out / "result.json").write_text(json.dumps(result, indent=2))
