@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,7 +320,7 @@ def main() -> int:
     student = MLIPCalculator(student_path)
     result: dict = {"student": str(student_path.relative_to(REPO)) if student_path.is_relative_to(REPO) else str(student_path),
                     "teacher": "SevenNet-0 (sevenn 7net-0, ASE calculator, float32, CPU)",
-                    "test_file": str(chem.test.relative_to(REPO.parent))}
+                    "test_file": os.path.relpath(chem.test, REPO)}
     result["test_set"] = test_errors(student_path, chem.test)
     props = {}
     previous = json.loads(report.read_text())["properties"] if args.reuse_teacher else {}
@@ -367,7 +368,7 @@ def write_report(chem: Chemistry, r: dict, out: Path) -> None:
     vac = chem.vacancy_species
     lines += ["", "## Properties (teacher → student)\n",
               (f"{vac}-vacancy formation energy E_f = ΔE + μ_{vac} with μ_{vac} = {mu:.3f} eV/atom, the teacher's "
-               "reservoir (both columns use it).\n") if mu is not None else
+               f"{chem.reservoir.__name__.removesuffix('_energy')} (both columns use it).\n") if mu is not None else
               f"{vac}-vacancy: ΔE = E(relaxed cell without one {vac} atom) − E(perfect cell), the same site for both.\n",
               f"| system | a0 (Å) | B (GPa) | C11 (GPa) | C12 (GPa) | C44 (GPa) | {vac}-vacancy {'E_f' if mu is not None else 'ΔE'} (eV) |",
               "|---|---|---|---|---|---|---|"]
