@@ -64,10 +64,11 @@ def main() -> None:
     calc, teacher = make_teacher("sevenn:7net-0")
     path = args.out / "locality.json"  # systems are added to an existing report as each finishes
     res = json.loads(path.read_text()) if path.exists() else {}
-    res.update({"teacher": teacher, "temperature_K": args.temperature, "draws": args.draws, "atoms": 512})
+    res.update({"teacher": teacher, "temperature_K": args.temperature, "atoms": 512})
     for name in args.systems:
         seed = 11 + sorted(SYSTEMS).index(name)
         res.setdefault("floor_meV_per_A", {})[name] = floor(calc, name, RADII, args.draws, args.temperature, seed)
+        res.setdefault("draws", {})[name] = args.draws
         path.write_text(json.dumps(res, indent=1) + "\n")
         write_report(res, args.out / "locality.md")
 
@@ -75,11 +76,12 @@ def main() -> None:
 def write_report(res: dict, path: Path) -> None:
     lines = ["# Locality of the teacher (SevenNet-0)", "",
              f"Force on a centre atom (one C, one metal) of a rattled 512-atom crystal ({res['temperature_K']:g} K "
-             f"amplitudes), std over {res['draws']} redraws of all atoms beyond R: the force RMSE floor of a student "
+             "amplitudes), std over redraws of all atoms beyond R: the force RMSE floor of a student "
              "with cutoff R on such frames (meV/Å). Written by `locality.py`.", "",
-             "| system | " + " | ".join(f"R = {r:g} Å" for r in RADII) + " |", "|---|" + "---|" * len(RADII)]
+             "| system | redraws per centre | " + " | ".join(f"R = {r:g} Å" for r in RADII) + " |",
+             "|---|---|" + "---|" * len(RADII)]
     for name, f in res["floor_meV_per_A"].items():
-        lines.append(f"| {name} | " + " | ".join(f"{f[f'{r:g}']:.0f}" for r in RADII) + " |")
+        lines.append(f"| {name} | {res['draws'][name]} | " + " | ".join(f"{f[f'{r:g}']:.0f}" for r in RADII) + " |")
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -293,6 +293,7 @@ def main() -> int:
     ap.add_argument("--chemistry", choices=sorted(CHEMISTRIES), default="carbide")
     ap.add_argument("--student", help="exported student (default: the chemistry's)")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "foundation"))
+    ap.add_argument("--systems", nargs="+", help="only these of the chemistry's systems")
     ap.add_argument("--skip-liquid", action="store_true")
     ap.add_argument("--only", choices=["speed", "liquid"], help="redo only this part of an existing report")
     ap.add_argument("--reuse-teacher", action="store_true",
@@ -324,7 +325,7 @@ def main() -> int:
     result["test_set"] = test_errors(student_path, chem.test)
     props = {}
     previous = json.loads(report.read_text())["properties"] if args.reuse_teacher else {}
-    for name in chem.systems:
+    for name in args.systems or chem.systems:
         row = {"teacher": previous[name]["teacher"]} if previous else {}
         for who, calc in (("teacher", teacher), ("student", student)):
             if who in row:
