@@ -24,15 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from mlip_lammps.data.label import make_teacher
-from teacher_frames import A0, rattle
-from transfer import SYSTEMS, cell
+from teacher_frames import expanded, rattle
+from transfer import SYSTEMS
 
 RADII = (4.0, 5.0, 6.0, 7.0, 8.0)  # Å; the shipped student's cutoffs are 6.0 (radial) and 5.0 (angular)
 
 
 def floor(calc, name: str, radii: tuple[float, ...], draws: int, temperature: float, seed: int) -> dict:
     rng = np.random.default_rng(seed)
-    ideal = cell(name, A0[name] * (1 + 7e-6 * (temperature - 300.0)), (4, 4, 4), seed=seed)
+    ideal = expanded(name, seed, temperature, (4, 4, 4))
     symbols = np.array(ideal.get_chemical_symbols())
     centres = [int(np.flatnonzero(symbols == "C")[0]), int(np.flatnonzero(symbols != "C")[0])]
     out = {}

@@ -52,14 +52,20 @@ C_S = {"C": 1.08e-5, "Hf": 6.9e-6, "Nb": 9.9e-6, "Ta": 1.16e-5, "Ti": 1.03e-5, "
 LIQUID_RUNS = {"TiC": 5, "NbC": 3, "HfC": 3, "ZrC": 2, "TaC": 2, "HEC": 3}
 
 
-def crystal(name: str, seed: int, a: float | None = None) -> Atoms:
-    """64-site cell (2×2×2 conventional); ``seed`` sets the HEC's random occupation."""
-    return cell(name, a or A0[name], (2, 2, 2), seed=seed)
+def crystal(name: str, seed: int, a: float | None = None, repeats: tuple[int, int, int] = (2, 2, 2)) -> Atoms:
+    """By default the 64-site cell (2×2×2 conventional); ``seed`` sets the HEC's random occupation."""
+    return cell(name, a or A0[name], repeats, seed=seed)
 
 
-def expanded(name: str, seed: int, temperature: float) -> Atoms:
+def expanded(name: str, seed: int, temperature: float, repeats: tuple[int, int, int] = (2, 2, 2)) -> Atoms:
     """The crystal at ``temperature`` with the linear thermal expansion of the shared recipe."""
-    return crystal(name, seed, A0[name] * (1 + 7e-6 * max(temperature - 300.0, 0.0)))
+    return crystal(name, seed, A0[name] * (1 + 7e-6 * max(temperature - 300.0, 0.0)), repeats)
+
+
+def remove_carbons(atoms: Atoms, n_range: tuple[int, int], rng: np.random.Generator) -> None:
+    """Delete a random number in [n_range) of carbon atoms in place (substoichiometric MC_x)."""
+    n = int(rng.integers(*n_range))
+    del atoms[sorted(rng.choice(np.flatnonzero(atoms.symbols == "C"), size=n, replace=False), reverse=True)]
 
 
 def rattle(atoms: Atoms, temperature: float, rng: np.random.Generator) -> Atoms:
@@ -152,8 +158,7 @@ def static_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
         frames.append(tag(ideal, "rocksalt_perfect"))
         for k in range(4):  # carbon-deficient MC_x, x = 0.8-0.95, rattled
             a = expanded(name, 3300 + k, 1500.0)
-            carbons = np.flatnonzero(a.symbols == "C")
-            del a[sorted(rng.choice(carbons, size=int(rng.integers(2, 7)), replace=False), reverse=True)]
+            remove_carbons(a, (2, 7), rng)
             temperature = float(rng.choice([0.0, 1000.0, 2000.0]))
             frames.append(tag(rattle(a, temperature, rng), "substoich_rattle", temperature=temperature))
         print(f"static {name}: {len(frames)} frames so far", flush=True)
@@ -197,8 +202,7 @@ def student_md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
             frames += [tag(f, "rocksalt_md", temperature=temperature, sampled_by="student") for f in got or []]
         for temperature in (2000.0, 3000.0):
             a = expanded(name, 4100 + int(temperature), temperature)
-            carbons = np.flatnonzero(a.symbols == "C")
-            del a[sorted(rng.choice(carbons, size=int(rng.integers(4, 9)), replace=False), reverse=True)]
+            remove_carbons(a, (4, 9), rng)
             got = md_frames(a, student, temperature, 2.0, 200.0, 60.0, 3, rng, v_init_factor=2.0)
             frames += [tag(f, "substoich_md", temperature=temperature, sampled_by="student") for f in got or []]
         for temperature in (4000.0, 5000.0):

@@ -173,29 +173,34 @@ def vacancy(calc, name: str, a0: float, species: str, repeats: tuple[int, int, i
     return float(defect.get_potential_energy() - e_perfect)
 
 
+def _lammps_head(student: Path, species: list[str]) -> list[str]:
+    """Input lines up to the dynamics: start.lmp with the student on one thread, 1 fs steps."""
+    return ["units metal", "atom_style atomic", "boundary p p p", "read_data start.lmp",
+            f"pair_style mlip {student} threads 1", f"pair_coeff * * {' '.join(species)}", "neighbor 1.0 bin",
+            "timestep 0.001"]
+
+
 def liquid(chem: Chemistry, student: Path, teacher, out: Path) -> dict:
     """Student NVT MD of ``chem.liquid_systems``; the teacher relabels 10 frames of each."""
     from mlip_lammps.lammps import run_lammps, write_data
 
     res = {}
     species = " ".join(chem.species)
+    stud = MLIPCalculator(student)
     t_liq, t_melt = chem.liquid_temperature, chem.melt_temperature
     for name in chem.liquid_systems:
         d = out / f"liquid_{name}"
         d.mkdir(parents=True, exist_ok=True)
         a = ALL_SYSTEMS[name][2] * chem.liquid_volume ** (1 / 3)
         write_data(cell(name, a, chem.liquid_repeats), d / "start.lmp", chem.species)
-        (d / "in.lammps").write_text("\n".join([
-            "units metal", "atom_style atomic", "boundary p p p", "read_data start.lmp",
-            f"pair_style mlip {student} threads 1", f"pair_coeff * * {species}", "neighbor 1.0 bin",
-            "timestep 0.001", f"velocity all create {2 * t_melt:g} 5 mom yes rot yes dist gaussian",
+        (d / "in.lammps").write_text("\n".join(_lammps_head(student, chem.species) + [
+            f"velocity all create {2 * t_melt:g} 5 mom yes rot yes dist gaussian",
             f"fix md all nvt temp {t_melt:g} {t_melt:g} 0.1", "run 5000", "unfix md",
             f"fix md all nvt temp {t_liq:g} {t_liq:g} 0.1", "run 5000",
             "dump traj all custom 500 traj.dump id element x y z",
             f"dump_modify traj element {species} sort id", "thermo 500", "run 5000", ""]))
         run_lammps("in.lammps", cwd=d)
         frames = ase.io.read(d / "traj.dump", "1:", format="lammps-dump-text")
-        stud = MLIPCalculator(student)
         de, df, kept, d_min = [], [], [], []
         for at in frames:
             at.pbc = True
@@ -251,10 +256,8 @@ def speed(chem: Chemistry, student: Path, teacher, out: Path, rounds: int = 3) -
     d.mkdir(parents=True, exist_ok=True)
     write_data(at, d / "start.lmp", chem.species)
     steps = 200
-    (d / "in.lammps").write_text("\n".join([
-        "units metal", "atom_style atomic", "boundary p p p", "read_data start.lmp",
-        f"pair_style mlip {student} threads 1", f"pair_coeff * * {' '.join(chem.species)}", "neighbor 1.0 bin",
-        "timestep 0.001", "velocity all create 2000 5", "fix md all nve", "run 20", f"run {steps}", ""]))
+    (d / "in.lammps").write_text("\n".join(_lammps_head(student, chem.species) + [
+        "velocity all create 2000 5", "fix md all nve", "run 20", f"run {steps}", ""]))
     torch.set_num_threads(1)
     t_teacher, t_student = [], []
     for k in range(rounds):
