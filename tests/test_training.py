@@ -290,3 +290,31 @@ def test_fine_tune_config_errors(tmp_path):
     cfg.finetune = FinetuneConfig(freeze=["c_radail"])
     with pytest.raises(ValueError, match="'c_radail' matches no parameter; names are .*c_radial"):
         train(cfg, show_progress=False)
+
+
+def test_config_type_weights_scale_the_loss_not_the_reported_errors(tmp_path):
+    """training.config_type_weights: a frame's squared errors enter the loss times its type's weight
+    (default 1); the plain sums behind the reported RMSEs stay unweighted."""
+    import ase.io
+
+    from mlip_lammps.data.dataset import collate, graphs_from_atoms
+    from mlip_lammps.models import build_model
+    from mlip_lammps.training.trainer import loss_sums
+
+    frames = ase.io.read(DATA / "cu.extxyz", ":")
+    graphs = [g.to(torch.float64) for g in graphs_from_atoms(frames, ["Cu"], 4.5)]
+    torch.manual_seed(0)
+    model = build_model("nep", 1, {"cutoff": 4.5, "cutoff_angular": 4.0, "n_radial": 4, "n_angular": 3,
+                                   "hidden": [8]}).double()
+    weights = {"liquid": 0.0, "vacancy": 2.5}
+    sums = {k: float(v.detach()) for k, v in loss_sums(model, collate(graphs), weights)[0].items()}
+    parts = [{k: float(v.detach()) for k, v in loss_sums(model, collate([g]))[0].items()} for g in graphs]
+    for k in "efs":
+        assert sums[k] == pytest.approx(sum(p[k] for p in parts), rel=1e-12)
+        expected = sum(weights.get(g.config_type[0], 1.0) * p[k] for g, p in zip(graphs, parts))
+        assert sums["w" + k] == pytest.approx(expected, rel=1e-12)
+        assert sums["w" + k] != pytest.approx(sums[k], rel=1e-3)
+    with pytest.raises(ConfigError, match=r"training\.config_type_weights\.liquid"):
+        load_config(None, ["training.config_type_weights={liquid: -1}"], base={"data": {"train": str(DATA / "cu.extxyz")}})
+    metrics = train(_cfg(tmp_path / "run", config_type_weights=weights), show_progress=False)
+    assert metrics["epochs"] == 2 and metrics["valid"]["forces_rmse_meV_per_A"] > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from ase import Atoms
 
 from conftest import SMALL, random_model
@@ -100,3 +101,28 @@ def test_training_with_zbl_exports_a_zbl_model(tmp_path):
     d = _dimer(0.5, "Cu", "Cu")
     d.calc = MLIPCalculator(tmp_path / "run" / "model.pt")
     assert d.get_potential_energy() > 100.0  # strongly repulsive at 0.5 Å
+
+
+def test_reexport_sets_the_zbl_range_and_leaves_the_learned_model(tmp_path):
+    """reexport --zbl: the learned part is copied, only pairs closer than the new outer radius
+    change the energy, by exactly the new ZBL term; adding ZBL to a plain model works the same."""
+    from mlip_lammps.contract import load_model
+    from mlip_lammps.export.reexport import main as reexport_main
+
+    zbl, plain = _export(tmp_path, ["Cu", "Zr"])
+    wall, added = tmp_path / "wall.pt", tmp_path / "added.pt"
+    assert reexport_main([str(zbl), str(wall), "--zbl", "1.1", "1.7"]) == 0
+    assert reexport_main([str(plain), str(added), "--zbl", "1.1", "1.7"]) == 0
+    assert load_model(wall)[1].hyperparameters["zbl"] == {"inner": 1.1, "outer": 1.7}
+
+    def energy(model, r):
+        d = _dimer(r)
+        d.calc = MLIPCalculator(model)
+        return d.get_potential_energy()
+
+    m = ZBLModel(random_model(2, seed=5), ["Cu", "Zr"], inner=1.1, outer=1.7).double()
+    for r in (1.0, 1.4, 1.69, 1.75, 2.5):
+        ref = energy(plain, r) + float(m.pair_energy(*torch.tensor([29.0, 40.0, r], dtype=torch.float64)))
+        assert energy(wall, r) == pytest.approx(ref, rel=1e-12, abs=1e-12)
+        assert energy(added, r) == pytest.approx(ref, rel=1e-12, abs=1e-12)
+    assert energy(wall, 1.75) == pytest.approx(energy(plain, 1.75), abs=1e-12)

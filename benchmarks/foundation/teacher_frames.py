@@ -42,7 +42,7 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.optimize import BFGS
 
 from mlip_lammps.data.label import label_frames, make_teacher
-from transfer import SYSTEMS, cell  # this folder's transfer report: the same carbides and cells
+from transfer import HEA_SYSTEMS, SYSTEMS, cell  # this folder's transfer report: the same carbides and cells
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_TRAIN = REPO.parent / "shared" / "data" / "carbide" / "train.extxyz"
@@ -101,7 +101,7 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
     return frames
 
 
-def liquid_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     frames = []
     for name, runs in LIQUID_RUNS.items():
         done = 0
@@ -119,7 +119,7 @@ def liquid_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     return frames
 
 
-def md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+def md_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     frames = []
     for name in A0:
         for temperature in (1000.0, 2000.0, 3000.0):
@@ -130,7 +130,7 @@ def md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     return frames
 
 
-def static_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+def static_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     frames = []
     for name in A0:
         ideal = crystal(name, seed=3000)
@@ -178,22 +178,22 @@ def scaled_liquids(path: Path) -> list[Atoms]:
     return frames
 
 
-def liquid_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
-    return scaled_liquids(out / "liquid.extxyz")
+def liquid_eos_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    return scaled_liquids(args.out / "liquid.extxyz")
 
 
-def student_eos_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
-    return scaled_liquids(out / "student_md.extxyz")
+def student_eos_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    return scaled_liquids(args.out / "student_md.extxyz")
 
 
-def student_md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+def student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """Stage 4: frames sampled by MD with the stage-3 student (``carbide_liquid.yaml``, about 1,000
     times cheaper than the teacher), labelled by the teacher: one teacher call per frame instead of
     one per MD step. Crystals at 1,000-3,000 K, MC_x at 2,000-3,000 K and liquids at 4,000-5,000 K
     (as ``liquid``: +12 % volume, 0.4 Å start displacements), all at constant volume."""
     from mlip_lammps import MLIPCalculator
 
-    student = MLIPCalculator(REPO / "runs" / "models" / "carbide_liquid" / "model.pt")
+    student = MLIPCalculator(args.student or REPO / "runs" / "models" / "carbide_liquid" / "model.pt")
     frames = []
     for name in A0:
         for temperature in (1000.0, 2000.0, 3000.0):
@@ -215,7 +215,7 @@ def student_md_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
     return frames
 
 
-def relaxed_strain_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms]:
+def relaxed_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """HEC cells (other random occupations than transfer.py's) under random strains of up to 1 %,
     relaxed at fixed cell by the teacher (every third step of the path and the end point): in the
     HEC the ions relax under strain, which the relaxed-ion elastic constants (C12) depend on."""
@@ -234,9 +234,36 @@ def relaxed_strain_part(calc, rng: np.random.Generator, out: Path) -> list[Atoms
     return frames
 
 
+def hea_student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    """Al-Co-Cr-Fe-Ni: frames of the HEA student's own MD (``--student``, default
+    models/hea_sevennet.pt), one teacher call each. Its hot liquids collapsed into 1.2 Å pairs
+    (transfer_hea.md): the shared hea set (2NN MEAM MD) never sampled the distances where the teacher
+    turns repulsive. Per system of transfer.py: crystals at 1,000-2,000 K (lattice expanded
+    1.5e-5 /K, 2 fs steps, 400 fs equilibration, 3 frames 100 fs apart) and liquids at
+    1,500-3,000 K (+8 % volume, 0.4 Å start displacements, 1 fs steps, 2 ps, then 6 frames 100 fs
+    apart), all at constant volume."""
+    from mlip_lammps import MLIPCalculator
+
+    student = MLIPCalculator(args.student or REPO / "models" / "hea_sevennet.pt")
+    frames = []
+    for name, (_, _, a0, _) in HEA_SYSTEMS.items():
+        for temperature in (1000.0, 1500.0, 2000.0):
+            start = cell(name, a0 * (1 + 1.5e-5 * (temperature - 300.0)), seed=6000 + int(temperature))
+            got = md_frames(start, student, temperature, 2.0, 400.0, 100.0, 3, rng, v_init_factor=2.0)
+            frames += [tag(f, "student_crystal_md", temperature=temperature) for f in got or []]
+        for temperature in (1500.0, 2000.0, 2500.0, 3000.0):
+            start = cell(name, a0 * 1.08 ** (1 / 3), seed=6100 + int(temperature))
+            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            got = md_frames(start, student, temperature, 1.0, 2000.0, 100.0, 6, rng)
+            frames += [tag(f, "student_liquid", temperature=temperature) for f in got or []]
+        print(f"hea_student_md {name}: {len(frames)} frames so far", flush=True)
+    return frames
+
+
 # part: (function, index of its random stream; the streams the shipped frames were drawn with)
 PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
-         "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6)}
+         "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6),
+         "hea_student_md": (hea_student_md_part, 7)}
 # training sets of stages 2, 3 and 4 (carbide_plus, carbide_liquid, carbide_student.yaml): the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
           "train_student": ("static", "student_md", "student_eos", "relaxed_strain")}
@@ -248,12 +275,14 @@ def main() -> None:
     ap.add_argument("--merge", action="store_true", help="write the training sets OUT/train_{plus,liquid,student}.extxyz (the shared train set + the parts in MERGED)")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
+                    "models/hea_sevennet.pt); with another --out per active-learning round")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     calc, teacher = make_teacher("sevenn:7net-0") if args.part else (None, "")
     for part in args.part:
         function, stream = PARTS[part]
-        frames = function(calc, np.random.default_rng([args.seed, stream]), args.out)
+        frames = function(calc, np.random.default_rng([args.seed, stream]), args)
         report = label_frames(frames, calc, teacher, args.out / f"{part}.extxyz")
         print(f"{part}: {report['n_labelled']} labelled, {report['n_rejected']} rejected {report['rejected_reasons']}")
     if args.merge:

@@ -4,12 +4,17 @@
     python -m mlip_lammps.export.reexport models/cu.pt models/cu.pt            # fused if available
     python -m mlip_lammps.export.reexport models/cu.pt cu_f32.pt --dtype float32
     python -m mlip_lammps.export.reexport models/cu.pt cu_pure.pt --no-fused
+    python -m mlip_lammps.export.reexport models/hea.pt hea_wall.pt --zbl 1.1 1.7  # ZBL range changed or added
 
 The architecture is rebuilt from the file's metadata and every tensor of the TorchScript module is
 copied into it, non-persistent buffers included (e.g. the Y_lm coefficient matrix, whose exact
 values are part of the exported model), so the new file computes the same numbers; the metadata
 (training summary and creation time included) is kept except ``dtype``, ``requires_ops`` and
-``package_version``.
+``package_version``. ``--zbl INNER OUTER`` sets (or adds) the ZBL repulsion, which has no learned
+parameters: the learned model is untouched, and energies change only for atoms with a neighbour
+closer than the larger of the old and new ``outer``; below the shortest distance of the training
+data (the training summary's errors stay valid then) it puts a wall where the model was never
+taught one.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import torch
 from mlip_lammps.contract import ModelMetadata, load_model
 from mlip_lammps.export.export import export_model
 from mlip_lammps.models import build_model
+from mlip_lammps.models.zbl import ZBLModel
 
 
 def rebuild_module(path: str | Path) -> tuple[torch.nn.Module, ModelMetadata]:
@@ -44,11 +50,18 @@ def rebuild_module(path: str | Path) -> tuple[torch.nn.Module, ModelMetadata]:
     return model.eval(), meta
 
 
-def reexport(src: str | Path, dst: str | Path, dtype: str | None = None, fused: bool | None = None) -> ModelMetadata:
-    """Write ``src``'s model to ``dst`` (may equal ``src``) in ``dtype`` (default: unchanged)."""
+def reexport(src: str | Path, dst: str | Path, dtype: str | None = None, fused: bool | None = None,
+             zbl: tuple[float, float] | None = None) -> ModelMetadata:
+    """Write ``src``'s model to ``dst`` (may equal ``src``) in ``dtype`` (default: unchanged), with
+    the ZBL switch between ``zbl`` = (inner, outer) Å if given."""
     model, meta = rebuild_module(src)
+    hyper = dict(meta.hyperparameters)
+    if zbl is not None:
+        learned = model.inner_model if isinstance(model, ZBLModel) else model
+        model = ZBLModel(learned, list(meta.species), *zbl).double().eval()
+        hyper["zbl"] = {"inner": float(zbl[0]), "outer": float(zbl[1])}
     return export_model(
-        model, dst, list(meta.species), meta.architecture, dict(meta.hyperparameters), dict(meta.training),
+        model, dst, list(meta.species), meta.architecture, hyper, dict(meta.training),
         dtype=dtype or meta.dtype, fused=fused, created=meta.created,
     )
 
@@ -61,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--fused", dest="fused", action="store_true", default=None, help="require the fused kernels")
     g.add_argument("--no-fused", dest="fused", action="store_false", help="pure-torch model")
+    ap.add_argument("--zbl", nargs=2, type=float, metavar=("INNER", "OUTER"), help="ZBL switch radii (Å)")
     args = ap.parse_args(argv)
-    meta = reexport(args.src, args.dst, args.dtype, args.fused)
+    meta = reexport(args.src, args.dst, args.dtype, args.fused, args.zbl)
     print(f"wrote {args.dst} ({meta.dtype}, requires_ops={meta.requires_ops})")
     return 0
 

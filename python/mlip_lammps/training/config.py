@@ -7,7 +7,7 @@ import copy
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_serializer, model_validator
 
 
 class _Strict(BaseModel):
@@ -117,6 +117,9 @@ class TrainingConfig(_Strict):
     energy_weight_final: Optional[float] = Field(None, ge=0, description="linear schedule to this value at the end")
     forces_weight_final: Optional[float] = Field(None, ge=0)
     stress_weight_final: Optional[float] = Field(None, ge=0)
+    config_type_weights: dict[str, NonNegativeFloat] = Field(default_factory=dict, description=(
+        "loss weight of the frames of a config_type (default 1), e.g. to keep a few frames with huge "
+        "forces (collapsed pairs of an active-learning round) from dominating the force loss"))
     patience: Optional[int] = Field(None, ge=1, description="early stopping: epochs without validation improvement")
     reference_energies: Optional[dict[str, float]] = Field(
         None, description="per-element E0 in eV; default: least-squares fit to the training energies"

@@ -140,17 +140,25 @@ def loss_weights(cfg: Config, progress: float) -> tuple[float, float, float]:
     )
 
 
-def loss_sums(model: torch.nn.Module, batch: Graph) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+def loss_sums(model: torch.nn.Module, batch: Graph, weights: dict[str, float] | None = None
+              ) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
     """Squared-error sums of a batch (energy per atom in eV/atom, forces in eV/Å, stress in GPa)
-    and their counts. Sums (not means) so that a batch split over processes adds up exactly."""
+    and their counts. Sums (not means) so that a batch split over processes adds up exactly.
+    ``weights`` (config_type -> weight, default 1) gives the loss sums "we", "wf", "ws"; the plain
+    sums stay unweighted for the reported RMSEs."""
     p = predict(model, batch)
     n = batch.n_atoms.to(p["energy"].dtype)
     has_s = torch.isfinite(batch.stress).all(dim=(1, 2))
-    sums = {
-        "e": ((p["energy"] - batch.energy) / n).pow(2).sum(),
-        "f": (p["forces"] - batch.forces).pow(2).sum(),
-        "s": ((p["stress"][has_s] - batch.stress[has_s]) * EV_A3_TO_GPA).pow(2).sum(),
+    err = {
+        "e": ((p["energy"] - batch.energy) / n).pow(2),
+        "f": (p["forces"] - batch.forces).pow(2).sum(dim=1),
+        "s": ((p["stress"] - batch.stress) * EV_A3_TO_GPA).pow(2).sum(dim=(1, 2))[has_s],
     }
+    sums = {k: v.sum() for k, v in err.items()}
+    if weights:
+        w = torch.tensor([weights.get(c, 1.0) for c in batch.config_type], dtype=n.dtype)
+        for k, wk in (("e", w), ("f", w.index_select(0, batch.atom_graph)), ("s", w[has_s])):
+            sums["w" + k] = (wk * err[k]).sum()
     counts = {"e": batch.n_graphs, "f": int(batch.forces.numel()), "s": int(has_s.sum()) * 9}
     return sums, counts
 
@@ -415,14 +423,15 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
                 group["lr"] = learning_rate(p)
             optimizer.zero_grad(set_to_none=True)
             if share:
-                sq, counts = loss_sums(model, collate([train_graphs[i] for i in share]))
+                sq, counts = loss_sums(model, collate([train_graphs[i] for i in share]), t.config_type_weights)
             else:
                 sq, counts = {key: torch.zeros((), dtype=dtype) for key in "efs"}, {"e": 0, "f": 0, "s": 0}
+            wq = {k: sq.get("w" + k, sq[k]) for k in "efs"}
             n = torch.tensor([counts["e"], counts["f"], counts["s"]], dtype=dtype)
             if world > 1:
                 _allreduce([n])
             ne, nf, ns = (max(1.0, float(x)) for x in n)
-            loss = w_e * sq["e"] / ne + w_f * sq["f"] / nf + w_s * sq["s"] / ns
+            loss = w_e * wq["e"] / ne + w_f * wq["f"] / nf + w_s * wq["s"] / ns
             if share:
                 loss.backward()
             if world > 1:
