@@ -1,6 +1,7 @@
 """The shipped models (models/<system>.pt): they load, name their species, and reproduce on the
-small test-data subsets (tests/data, frames of ../shared/data/<system>/test.extxyz kinds) the
-accuracy recorded in models/<system>.metrics.json, within the scatter of 12 frames."""
+small test-data subsets (tests/data, frames of ../shared/data/<system>/test.extxyz kinds;
+hea_sevennet.extxyz: the frames of hea.extxyz relabelled by SevenNet-0) the accuracy recorded in
+models/<system>.metrics.json, within the scatter of 12 frames."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from mlip_lammps.calculator import MLIPCalculator
 from mlip_lammps.contract import load_model
 
 
-SHIPPED = {**SPECIES, "carbide": ["C", "Hf", "Nb", "Ta", "Ti", "Zr"]}
+SHIPPED = {**SPECIES, "carbide": ["C", "Hf", "Nb", "Ta", "Ti", "Zr"], "hea_sevennet": SPECIES["hea"]}
 
 
 @pytest.mark.parametrize("system", list(SHIPPED))
