@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Extra SevenNet-0-labelled carbide frames for the shipped student (models/carbide.pt).
+"""Extra SevenNet-0-labelled frames for the shipped students (models/carbide.pt; ``hea_student_md``:
+models/hea_sevennet.pt).
 
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid  [--out runs/foundation/teacher]
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part static  [--out runs/foundation/teacher]

@@ -152,7 +152,8 @@ def loss_sums(model: torch.nn.Module, batch: Graph, weights: dict[str, float] | 
     err = {
         "e": ((p["energy"] - batch.energy) / n).pow(2),
         "f": (p["forces"] - batch.forces).pow(2).sum(dim=1),
-        "s": ((p["stress"] - batch.stress) * EV_A3_TO_GPA).pow(2).sum(dim=(1, 2))[has_s],
+        # mask before any arithmetic: NaN labels (no stress) would give NaN gradients through pow
+        "s": ((p["stress"][has_s] - batch.stress[has_s]) * EV_A3_TO_GPA).pow(2).sum(dim=(1, 2)),
     }
     sums = {k: v.sum() for k, v in err.items()}
     if weights:
