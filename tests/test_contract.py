@@ -44,6 +44,12 @@ def test_wrong_units(tmp_path, models):
         load_model(p)
 
 
+def test_bad_num_layers(tmp_path, models):
+    p = rewrite_metadata(models["cu"], tmp_path / "layers.pt", num_layers=0)
+    with pytest.raises(ModelContractError, match="num_layers must be a positive integer, got 0"):
+        load_model(p)
+
+
 def test_plain_torchscript_without_metadata(tmp_path):
     p = tmp_path / "plain.pt"
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(p))

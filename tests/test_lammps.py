@@ -290,6 +290,8 @@ def _error_case(case, models, tmp_path):
         newton = "off"
     elif case == "contract_version":
         model = rewrite_metadata(models["cuzr"], tmp_path / "v99.pt", contract_version=99)
+    elif case == "num_layers":
+        model = rewrite_metadata(models["cuzr"], tmp_path / "layers.pt", num_layers="five")
     return model, elements, units, newton
 
 
@@ -301,6 +303,7 @@ ERRORS = {
     "units_real": r"units",
     "newton_off": r"newton",
     "contract_version": r"contract version 99",
+    "num_layers": r"'num_layers' in .*layers\.pt must be a positive integer",
 }
 
 

@@ -1,6 +1,7 @@
 """Message-passing models (model_type "message_passing", docs/model-contract.md): a toy two-layer
 network here so CI needs no foundation-model weights, and SevenNet-0 itself when sevenn is
-installed. pair_style mlip runs them on one MPI rank on the periodic graph of the local atoms."""
+installed. pair_style mlip runs them on one MPI rank on the periodic graph of the local atoms, and
+on several ranks with the ghost atoms within num_layers x cutoff as graph nodes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ase.build import bulk
 from conftest import DATA, fd_force, fd_stress
 from lammps_utils import single_points
 from mlip_lammps import MLIPCalculator, __version__
-from mlip_lammps.contract import CONTRACT_VERSION, ModelMetadata
+from mlip_lammps.contract import CONTRACT_VERSION, ModelMetadata, node_species
 from mlip_lammps.export.export import write_scripted
 
 HAVE_SEVENN = importlib.util.find_spec("sevenn") is not None
@@ -29,7 +30,9 @@ CARBIDE = ["C", "Hf", "Nb", "Ta", "Ti", "Zr"]
 
 class ToyMessagePassing(torch.nn.Module):
     """Two rounds of h_i <- tanh(h_i + Σ_j w(r_ij) h_j W); E_i = h_i · v. The energy of an atom
-    depends on atoms up to twice the cutoff away, through its neighbours' features."""
+    depends on atoms up to twice the cutoff away, through its neighbours' features. Nodes after
+    the centres are ghost nodes (several LAMMPS ranks): they pass messages, their energies do not
+    count."""
 
     def __init__(self, n_species: int, cutoff: float = 4.0, width: int = 8, seed: int = 0):
         super().__init__()
@@ -45,17 +48,17 @@ class ToyMessagePassing(torch.nn.Module):
         vec = edge_vectors.detach().requires_grad_(True)
         r = torch.sqrt((vec * vec).sum(-1)).clamp(max=self.cutoff)
         w = ((1.0 - r / self.cutoff) ** 3 * torch.exp(-0.5 * r)).unsqueeze(-1)
-        h = self.embed[center_species]
+        h = self.embed[node_species(center_species, edge_center, edge_neighbor, edge_neighbor_species)]
         for weight in [self.w1, self.w2]:
             msg = torch.zeros_like(h).index_add(0, edge_center, w * h[edge_neighbor])
             h = torch.tanh(h + msg @ weight)
-        energy = h @ self.v - 3.0
+        energy = h[: center_species.shape[0]] @ self.v - 3.0
         grad = torch.autograd.grad([energy.sum()], [vec])[0]
         assert grad is not None
         return energy.detach(), grad
 
 
-def export_toy(path: Path, species: list[str]) -> Path:
+def export_toy(path: Path, species: list[str], num_layers: int | None = 2) -> Path:
     model = ToyMessagePassing(len(species)).eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -63,6 +66,7 @@ def export_toy(path: Path, species: list[str]) -> Path:
         contract_version=CONTRACT_VERSION, model_type="message_passing", species=species, cutoff=model.cutoff,
         units="metal", dtype="float64", architecture="toy_message_passing", hyperparameters={}, training={},
         package_version=__version__, created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        num_layers=num_layers,
     )
     write_scripted(torch.jit.script(model), meta, path)
     return path
@@ -98,14 +102,20 @@ def test_toy_forces_and_stress_are_energy_derivatives(toy):
         assert stress[a, b] == pytest.approx(fd_stress(atoms, a, b, 1e-5), abs=1e-8)
 
 
-def test_toy_lammps_equals_calculator(toy, tmp_path):
-    """One rank: the plugin maps ghost neighbours to their owners, so LAMMPS reproduces the
-    periodic-graph result exactly (float64), including a cell smaller than the receptive field."""
+def _frames_with_small_cell():
     frames = _cuzr_frames()
     small = bulk("Cu", "fcc", a=3.6, cubic=True) * (2, 2, 2)  # 7.2 Å cell, below the 8 Å receptive field
     small.rattle(0.05, seed=1)
-    frames.append(small)
-    got = single_points(toy, frames, ["Cu", "Zr"], tmp_path)
+    return frames + [small]
+
+
+@pytest.mark.parametrize("np_ranks, neighbor", [(1, "1.0 bin"), (2, "1.0 bin"), (3, "2.5 bin")])
+def test_toy_lammps_equals_calculator(toy, tmp_path, np_ranks, neighbor):
+    """One rank: the plugin maps ghost neighbours to their owners; several ranks: ghosts within
+    2 hops are graph nodes. Both reproduce the periodic-graph result exactly (float64), for any
+    skin, including a cell smaller than the receptive field."""
+    frames = _frames_with_small_cell()
+    got = single_points(toy, frames, ["Cu", "Zr"], tmp_path, np_ranks=np_ranks, neighbor=neighbor)
     calc = MLIPCalculator(toy)
     for atoms, r in zip(frames, got):
         atoms.calc = calc
@@ -115,18 +125,19 @@ def test_toy_lammps_equals_calculator(toy, tmp_path):
         np.testing.assert_allclose(r["stress"], atoms.get_stress(), rtol=0, atol=1e-10)
 
 
-def test_toy_lammps_refuses_two_ranks_and_chunks(toy, tmp_path):
+def test_toy_lammps_needs_num_layers_on_two_ranks_and_refuses_chunks(tmp_path):
     frames = _cuzr_frames()[:1]
-    with pytest.raises(RuntimeError, match="message-passing model .* runs on 1 MPI rank only, not 2"):
-        single_points(toy, frames, ["Cu", "Zr"], tmp_path / "np2", np_ranks=2)
+    old = export_toy(tmp_path / "old.pt", ["Cu", "Zr"], num_layers=None)
+    with pytest.raises(RuntimeError, match="message-passing model without 'num_layers' in its metadata, which 2 MPI ranks need"):
+        single_points(old, frames, ["Cu", "Zr"], tmp_path / "np2", np_ranks=2)
     with pytest.raises(RuntimeError, match="chunk 16 cannot be used with the message-passing model"):
-        single_points(toy, frames, ["Cu", "Zr"], tmp_path / "chunk", pair_extra="chunk 16")
+        single_points(old, frames, ["Cu", "Zr"], tmp_path / "chunk", pair_extra="chunk 16")
 
 
 @pytest.mark.skipif(not HAVE_SEVENN, reason="sevenn is not installed (pip install sevenn): SevenNet-0 tests skipped")
 def test_sevennet_in_lammps_matches_its_ase_calculator(tmp_path):
     """SevenNet-0 exported by `mlip export-foundation` equals SevenNetCalculator (float32) in
-    MLIPCalculator and in pair_style mlip on one rank."""
+    MLIPCalculator and in pair_style mlip on one rank and on two (ghost nodes 5 layers deep)."""
     from sevenn.calculator import SevenNetCalculator
 
     model = tmp_path / "7net0.pt"
@@ -141,9 +152,10 @@ def test_sevennet_in_lammps_matches_its_ase_calculator(tmp_path):
     teacher.calc = SevenNetCalculator("7net-0", device="cpu")
     ours = atoms.copy()
     ours.calc = MLIPCalculator(model)
-    lmp = single_points(model, [atoms], CARBIDE, tmp_path / "lmp")[0]
+    lmp = [single_points(model, [atoms], CARBIDE, tmp_path / f"lmp{np_ranks}", np_ranks=np_ranks)[0] for np_ranks in (1, 2)]
     f_ref, e_ref = teacher.get_forces(), teacher.get_potential_energy()
-    for e, f in [(ours.get_potential_energy(), ours.get_forces()), (lmp["energy"], lmp["forces"])]:
+    for e, f in [(ours.get_potential_energy(), ours.get_forces())] + [(r["energy"], r["forces"]) for r in lmp]:
         assert abs(e - e_ref) / len(atoms) < 1e-5
         assert np.abs(f - f_ref).max() < 1e-4
+    np.testing.assert_allclose(lmp[1]["stress"], teacher.get_stress(), rtol=0, atol=1e-6)
     np.testing.assert_allclose(ours.get_stress(), teacher.get_stress(), rtol=0, atol=1e-6)

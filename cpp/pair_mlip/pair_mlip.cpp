@@ -2,9 +2,10 @@
    pair_style mlip: runs a TorchScript model that follows the mlip-lammps model contract
    (docs/model-contract.md).
 
-   The model is strictly local (energy of atom i depends on atoms within the cutoff of i), so
-   each rank evaluates it on its local atoms with a FULL neighbour list that includes ghost
-   neighbours. The model returns per-atom energies and dE/d(edge vector); forces on ghost atoms
+   A local model (energy of atom i depends on atoms within the cutoff of i) is evaluated on each
+   rank's local atoms with a FULL neighbour list that includes ghost neighbours; a
+   message-passing model on the periodic graph (1 rank) or with ghost nodes (several ranks, see
+   init_style). The model returns per-atom energies and dE/d(edge vector); forces on ghost atoms
    are folded back to their owners by LAMMPS reverse communication (newton_pair on).
 ------------------------------------------------------------------------- */
 
@@ -47,6 +48,7 @@ struct PairMLIP::Model {
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype{torch::kFloat64};
   bool message_passing{false};    // model_type "message_passing": forward also takes edge owners
+  int num_layers{0};              // message passing: layers (0 = not in the metadata)
   std::vector<torch::jit::IValue> inputs;
 };
 
@@ -59,6 +61,7 @@ struct ModelFile {
   int64_t committee_size = 1;
   bool uses_ops = false;
   bool message_passing = false;
+  int num_layers = 0;
 };
 
 // an atom's position or force in LAMMPS' contiguous (n, 3) arrays (atom->x[0], atom->f[0])
@@ -85,7 +88,7 @@ static std::string shape_str(const torch::Tensor &t)
 
 PairMLIP::PairMLIP(LAMMPS *lmp) :
     Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5),
-    chunk_atoms(0), out_freq(0),
+    chunk_atoms(0), ghost_nodes(false), out_freq(0),
     out_fp(nullptr), last_out_step(-1), deviation_flag(0),
     extra_values(4, 0.0)
 {
@@ -326,6 +329,14 @@ static ModelFile read_model_file(const std::string &path, Error *error)
     m.uses_ops = true;
   }
 
+  // optional (message passing): an atom's energy depends on atoms num_layers * cutoff away
+  if (meta.contains("num_layers")) {
+    if (!meta["num_layers"].is_number_integer() || meta["num_layers"].get<int>() < 1)
+      error->all(FLERR, "pair_style mlip: metadata key 'num_layers' in {} must be a positive "
+                 "integer", path);
+    m.num_layers = meta["num_layers"].get<int>();
+  }
+
   const json &cut = require("cutoff");
   if (!cut.is_number() || !(cut.get<double>() > 0.0))
     error->all(FLERR, "pair_style mlip: metadata key 'cutoff' in {} must be a positive number",
@@ -416,6 +427,7 @@ void PairMLIP::load_models(const std::string &device_request)
                    "models, not a committee model among several files ({})", path);
     }
     uses_ops = uses_ops || f.uses_ops;
+    m->num_layers = std::max(m->num_layers, f.num_layers);    // the widest reach of the members
     m->modules.push_back(std::move(f.module));
   }
   m->dtype = (dtype == "float64") ? torch::kFloat64 : torch::kFloat32;
@@ -527,24 +539,39 @@ void PairMLIP::init_style()
                update->unit_style);
   if (!model) error->all(FLERR, "Pair style mlip: no model loaded");
 
-  // A message-passing model sees beyond its cutoff through its neighbours' features. On one
-  // rank every ghost is an image of a local atom, so the model runs on the periodic graph of
-  // the local atoms (edges point to the owners of the ghosts) and is exact; across ranks it
-  // would need per-layer ghost exchange, which this plugin does not implement.
+  // A message-passing model sees num_layers * cutoff far through its neighbours' features. On
+  // one rank every ghost is an image of a local atom, so the model runs on the periodic graph of
+  // the local atoms (edges point to the owners of the ghosts). On several ranks the ghosts within
+  // num_layers * cutoff become graph nodes of their own (a ghost shell that deep, with neighbour
+  // lists of the ghosts) and only the local atoms' energies are summed: exact, at the cost of
+  // evaluating the shell on every rank.
+  ghost_nodes = false;
   if (model->message_passing) {
-    if (comm->nprocs > 1)
-      error->all(FLERR, "Pair style mlip: {} is a message-passing model (model_type "
-                 "'message_passing'); it runs on 1 MPI rank only, not {}: per-layer ghost "
-                 "exchange is not implemented", model_paths[0], comm->nprocs);
     if (chunk_atoms > 0)
       error->all(FLERR, "Pair style mlip: chunk {} cannot be used with the message-passing model "
                  "{}: it needs every atom in one call", chunk_atoms, model_paths[0]);
-    if (!atom->tag_enable)
+    if (comm->nprocs > 1) {
+      if (model->num_layers < 1)
+        error->all(FLERR, "Pair style mlip: {} is a message-passing model without 'num_layers' in "
+                   "its metadata, which {} MPI ranks need for the ghost shell; re-export it with "
+                   "this mlip-lammps or run on 1 rank", model_paths[0], comm->nprocs);
+      ghost_nodes = true;
+      const double shell = model->num_layers * cutoff + neighbor->skin;
+      if (comm->cutghostuser < shell) {
+        comm->cutghostuser = shell;
+        if (comm->me == 0)
+          utils::logmesg(lmp, "pair_style mlip: message passing over {} layers on {} ranks: "
+                         "ghost cutoff set to {} A (layers x cutoff + skin)\n",
+                         model->num_layers, comm->nprocs, shell);
+      }
+    } else if (!atom->tag_enable) {
       error->all(FLERR, "Pair style mlip: a message-passing model needs atom IDs");
+    }
   }
 
-  // full list of local atoms; the model is local, so ghosts need no neighbours of their own
-  neighbor->add_request(this, NeighConst::REQ_FULL);
+  // full list of local atoms; a local model needs no neighbours of ghosts, ghost nodes do
+  neighbor->add_request(this, ghost_nodes ? NeighConst::REQ_FULL | NeighConst::REQ_GHOST
+                                          : NeighConst::REQ_FULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -576,8 +603,11 @@ void PairMLIP::compute(int eflag, int vflag)
   // the chunk, not with the subdomain: memory per atom stays that of LAMMPS itself.
   const int inum = list->inum;
   const int chunk = chunk_atoms > 0 ? chunk_atoms : std::max(inum, 1);
-  for (int first = 0; first < inum; first += chunk)
-    compute_chunk(first, std::min(inum, first + chunk), deviation_step);
+  if (ghost_nodes)
+    compute_ghost_nodes(deviation_step);
+  else
+    for (int first = 0; first < inum; first += chunk)
+      compute_chunk(first, std::min(inum, first + chunk), deviation_step);
 
   if (deviation_step) finish_deviation();    // collective: also on ranks without atoms
 }
@@ -606,25 +636,56 @@ void PairMLIP::edge_owners(int64_t n, int64_t nedges)
 }
 
 /* ----------------------------------------------------------------------
-   model energies, forces and virial of the local atoms ilist[first..last)
+   edges of atom i as centre (or node) c, appended from nedges on; returns the new edge count.
+   The edge buffers must hold every listed pair of i.
 ------------------------------------------------------------------------- */
 
-void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
+int64_t PairMLIP::add_edges(int64_t c, int i, int64_t nedges, double &rsq_min)
 {
-  double **x = atom->x;
-  double **f = atom->f;
+  const Vec3 *const xx = reinterpret_cast<const Vec3 *>(atom->x[0]);
   const int *type = atom->type;
-  const int *ilist = list->ilist;
-  const int *numneigh = list->numneigh;
-  int **firstneigh = list->firstneigh;
-  const int ncenters = last - first;
+  const int *t2s = type2species.data();
+  int64_t *e_center = edge_center.data();
+  int64_t *e_species = edge_neighbor_species.data();
+  int *e_nbr = edge_atom.data();
+  double *e_vec = edge_vectors.data();
+  const double cutsq = cutoff_sq;
 
-  // ---- graph of the chunk's atoms, edges grouped by centre (the fused kernels use that).
-  // The buffers only grow (sized for every listed pair), so steady-state steps do not allocate,
-  // and are filled through raw pointers.
+  const double xi = xx[i].x, yi = xx[i].y, zi = xx[i].z;
+  const int *jlist = list->firstneigh[i];
+  const int jnum = list->numneigh[i];
+  for (int jj = 0; jj < jnum; jj++) {
+    const int j = jlist[jj] & NEIGHMASK;
+    const double dx = xx[j].x - xi;
+    const double dy = xx[j].y - yi;
+    const double dz = xx[j].z - zi;
+    const int sj = t2s[type[j]];
+    // Branch-free: every candidate is written, and kept only if inside the cutoff (the list
+    // holds pairs up to cutoff + skin; pairs beyond the cutoff contribute zero) and not of a
+    // NULL type. The buffers hold every listed pair, so the write is always in bounds.
+    e_center[nedges] = c;
+    e_species[nedges] = sj;
+    e_nbr[nedges] = j;
+    e_vec[3 * nedges] = dx;
+    e_vec[3 * nedges + 1] = dy;
+    e_vec[3 * nedges + 2] = dz;
+    const double rsq = dx * dx + dy * dy + dz * dz;
+    const bool keep = (rsq < cutsq) & (sj >= 0);
+    rsq_min = (keep && rsq < rsq_min) ? rsq : rsq_min;
+    nedges += keep;
+  }
+  return nedges;
+}
 
-  int64_t max_edges = 0;
-  for (int ii = first; ii < last; ii++) max_edges += numneigh[ilist[ii]];
+/* ---------------------------------------------------------------------- */
+
+// grow (never shrink) the per-step buffers to ncenters centres and max_edges edges
+static void reserve_graph(std::vector<int> &center_atom, std::vector<int64_t> &center_species,
+                          std::vector<int64_t> &center_first, int64_t ncenters,
+                          std::vector<int64_t> &edge_center, std::vector<int64_t> &edge_species,
+                          std::vector<int> &edge_atom, std::vector<double> &edge_vectors,
+                          int64_t max_edges)
+{
   if (static_cast<int64_t>(center_first.size()) < ncenters + 1) {
     center_atom.resize(ncenters);
     center_species.resize(ncenters);
@@ -632,10 +693,136 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
   }
   if (static_cast<int64_t>(edge_center.size()) < max_edges) {
     edge_center.resize(max_edges);
-    edge_neighbor_species.resize(max_edges);
+    edge_species.resize(max_edges);
     edge_atom.resize(max_edges);
     edge_vectors.resize(3 * max_edges);
   }
+}
+
+/* ----------------------------------------------------------------------
+   model energies, forces and virial of the local atoms ilist[first..last)
+------------------------------------------------------------------------- */
+
+void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
+{
+  const int *type = atom->type;
+  const int *ilist = list->ilist;
+  const int *numneigh = list->numneigh;
+
+  // ---- graph of the chunk's atoms, edges grouped by centre (the fused kernels use that).
+  // The buffers only grow (sized for every listed pair), so steady-state steps do not allocate.
+
+  int64_t max_edges = 0;
+  for (int ii = first; ii < last; ii++) max_edges += numneigh[ilist[ii]];
+  reserve_graph(center_atom, center_species, center_first, last - first, edge_center,
+                edge_neighbor_species, edge_atom, edge_vectors, max_edges);
+
+  int64_t n = 0, nedges = 0;
+  double rsq_min = cutoff_sq;
+  for (int ii = first; ii < last; ii++) {
+    const int i = ilist[ii];
+    const int si = type2species[type[i]];
+    if (si < 0) continue;    // NULL type (pair hybrid)
+    center_atom[n] = i;
+    center_species[n] = si;
+    center_first[n] = nedges;
+    nedges = add_edges(n++, i, nedges, rsq_min);
+  }
+  center_first[n] = nedges;
+  if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
+  if (n == 0) return;    // only NULL-type atoms
+
+  if (model->message_passing) edge_owners(n, nedges);
+  evaluate(n, n, nedges, deviation_step);
+}
+
+/* ----------------------------------------------------------------------
+   message passing on several ranks: the graph of the local atoms (nodes 0..n-1, whose energies
+   count) and of every atom up to num_layers edges away from them (ghost nodes, numbered by
+   their hop count). A local energy depends on the node features of hop <= num_layers and on the
+   edges of nodes with hop < num_layers only, so the graph stops there: exact, and no larger
+   than needed. The ghost shell is num_layers * cutoff + skin deep (init_style), so every node
+   of hop < num_layers has its complete (ghost) neighbour list.
+------------------------------------------------------------------------- */
+
+void PairMLIP::compute_ghost_nodes(bool deviation_step)
+{
+  const int *type = atom->type;
+  const int *ilist = list->ilist;
+  const int *numneigh = list->numneigh;
+  const int nall = atom->nlocal + atom->nghost;
+  const Vec3 *const xx = reinterpret_cast<const Vec3 *>(atom->x[0]);
+
+  atom_node.assign(nall, -1);
+  reserve_graph(center_atom, center_species, center_first, nall, edge_center,
+                edge_neighbor_species, edge_atom, edge_vectors, 0);
+  int64_t n = 0;
+  for (int ii = 0; ii < list->inum; ii++) {
+    const int i = ilist[ii];
+    const int si = type2species[type[i]];
+    if (si < 0) continue;    // NULL type (pair hybrid)
+    atom_node[i] = n;
+    center_atom[n] = i;
+    center_species[n] = si;
+    n++;
+  }
+  const int64_t ncenters = n;
+
+  // breadth-first, one hop per layer: nodes [level, n) have the current hop count
+  int64_t level = 0, nsrc = 0;
+  for (int hop = 1; hop <= model->num_layers; hop++) {
+    const int64_t level_end = n;
+    nsrc = level_end;    // nodes of hop < this one carry edges
+    for (int64_t c = level; c < level_end; c++) {
+      const int i = center_atom[c];
+      const int *jlist = list->firstneigh[i];
+      for (int jj = 0; jj < numneigh[i]; jj++) {
+        const int j = jlist[jj] & NEIGHMASK;
+        const int sj = type2species[type[j]];
+        if (sj < 0 || atom_node[j] >= 0) continue;
+        const double dx = xx[j].x - xx[i].x, dy = xx[j].y - xx[i].y, dz = xx[j].z - xx[i].z;
+        if (dx * dx + dy * dy + dz * dz >= cutoff_sq) continue;
+        atom_node[j] = n;
+        center_atom[n] = j;
+        center_species[n] = sj;
+        n++;
+      }
+    }
+    level = level_end;
+  }
+
+  int64_t max_edges = 0;
+  for (int64_t c = 0; c < nsrc; c++) max_edges += numneigh[center_atom[c]];
+  reserve_graph(center_atom, center_species, center_first, nall, edge_center,
+                edge_neighbor_species, edge_atom, edge_vectors, max_edges);
+  int64_t nedges = 0;
+  double rsq_min = cutoff_sq;
+  for (int64_t c = 0; c < nsrc; c++) {
+    center_first[c] = nedges;
+    nedges = add_edges(c, center_atom[c], nedges, rsq_min);
+  }
+  center_first[nsrc] = nedges;
+  if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
+  if (ncenters == 0) return;
+
+  if (static_cast<int64_t>(edge_owner.size()) < nedges) edge_owner.resize(nedges);
+  for (int64_t e = 0; e < nedges; e++) {
+    edge_owner[e] = atom_node[edge_atom[e]];
+    if (edge_owner[e] < 0)    // cannot happen: the breadth-first search found every neighbour
+      error->one(FLERR, "pair_style mlip: internal error: ghost node of atom ID {} missing",
+                 atom->tag[edge_atom[e]]);
+  }
+  evaluate(ncenters, nsrc, nedges, deviation_step);
+}
+
+/* ----------------------------------------------------------------------
+   run the model on the graph in the buffers: centres 0..n-1 (energies), nodes 0..nsrc-1 own
+   the nedges edges (nsrc = n for local models); adds energies, forces and virial
+------------------------------------------------------------------------- */
+
+void PairMLIP::evaluate(int64_t n, int64_t nsrc, int64_t nedges, bool deviation_step)
+{
+  double **f = atom->f;
   int *c_atom = center_atom.data();
   int64_t *c_species = center_species.data();
   int64_t *c_first = center_first.data();
@@ -643,56 +830,12 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
   int64_t *e_species = edge_neighbor_species.data();
   int *e_nbr = edge_atom.data();
   double *e_vec = edge_vectors.data();
-  const int *t2s = type2species.data();
-  const double cutsq = cutoff_sq;
-
-  const Vec3 *const xx = reinterpret_cast<const Vec3 *>(x[0]);    // (n, 3); ncenters > 0
-  int64_t n = 0, nedges = 0;
-  double rsq_min = cutsq;
-  for (int ii = first; ii < last; ii++) {
-    const int i = ilist[ii];
-    const int si = t2s[type[i]];
-    if (si < 0) continue;    // NULL type (pair hybrid)
-    const int64_t c = n++;
-    c_atom[c] = i;
-    c_species[c] = si;
-    c_first[c] = nedges;
-
-    const double xi = xx[i].x, yi = xx[i].y, zi = xx[i].z;
-    const int *jlist = firstneigh[i];
-    const int jnum = numneigh[i];
-    for (int jj = 0; jj < jnum; jj++) {
-      const int j = jlist[jj] & NEIGHMASK;
-      const double dx = xx[j].x - xi;
-      const double dy = xx[j].y - yi;
-      const double dz = xx[j].z - zi;
-      const int sj = t2s[type[j]];
-      // Branch-free: every candidate is written, and kept only if inside the cutoff (the list
-      // holds pairs up to cutoff + skin; pairs beyond the cutoff contribute zero) and not of a
-      // NULL type. The buffers hold every listed pair, so the write is always in bounds.
-      e_center[nedges] = c;
-      e_species[nedges] = sj;
-      e_nbr[nedges] = j;
-      e_vec[3 * nedges] = dx;
-      e_vec[3 * nedges + 1] = dy;
-      e_vec[3 * nedges + 2] = dz;
-      const double rsq = dx * dx + dy * dy + dz * dz;
-      const bool keep = (rsq < cutsq) & (sj >= 0);
-      rsq_min = (keep && rsq < rsq_min) ? rsq : rsq_min;
-      nedges += keep;
-    }
-  }
-  c_first[n] = nedges;
-  if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
 
   const bool per_member = deviation_step || model->modules.size() > 1;
-  if (n == 0) return;    // only NULL-type atoms
 
   // ---- wrap the buffers as tensors (no copy on the CPU) and run the model(s).
   // Only torch calls sit inside the try block: LAMMPS errors are exceptions in library mode
   // and must not be caught here.
-
-  if (model->message_passing) edge_owners(n, nedges);
 
   std::vector<c10::IValue> results;
   std::string failure;
@@ -820,7 +963,7 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
 
   Vec3 *const ff = reinterpret_cast<Vec3 *>(f[0]);
   double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-  for (int64_t c = 0; c < n; c++) {
+  for (int64_t c = 0; c < nsrc; c++) {
     const int i = c_atom[c];
     double fx = 0.0, fy = 0.0, fz = 0.0;
     for (int64_t e = c_first[c]; e < c_first[c + 1]; e++) {
@@ -853,22 +996,23 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
     for (int k = 0; k < 6; k++) virial[k] += v[k];
 
   if (deviation_step)
-    add_member_forces(n, nedges, member_grad.data_ptr<double>(), member_energy.data_ptr<double>());
+    add_member_forces(n, nsrc, nedges, member_grad.data_ptr<double>(),
+                      member_energy.data_ptr<double>());
 }
 
 /* ----------------------------------------------------------------------
    committee members' forces of one chunk (on local and ghost atoms) and total energies
 ------------------------------------------------------------------------- */
 
-void PairMLIP::add_member_forces(int64_t n, int64_t nedges, const double *member_grad,
-                                 const double *member_energy)
+void PairMLIP::add_member_forces(int64_t n, int64_t nsrc, int64_t nedges,
+                                 const double *member_grad, const double *member_energy)
 {
   const int M = nmembers;
   double *fm = member_forces.data();
   const int *c_atom = center_atom.data();
   const int64_t *c_first = center_first.data();
   const int *e_nbr = edge_atom.data();
-  for (int64_t c = 0; c < n; c++) {
+  for (int64_t c = 0; c < nsrc; c++) {
     const size_t i = c_atom[c];
     for (int64_t e = c_first[c]; e < c_first[c + 1]; e++) {
       const size_t j = e_nbr[e];

@@ -47,6 +47,7 @@ class PairMLIP : public Pair {
   int nthreads;                        // torch intra-op threads per MPI rank
   double min_dist;                     // closer pairs are an error (Angstrom; 0 = no check)
   int chunk_atoms;                     // local atoms per model call (0 = all at once)
+  bool ghost_nodes;                    // message passing on several ranks: ghosts are graph nodes
 
   // committee force deviation (the active-learning signal), docs/lammps.md
   int out_freq;                        // write deviations every this many steps (0 = never)
@@ -73,14 +74,18 @@ class PairMLIP : public Pair {
   std::vector<double> edge_vectors;             // (E*3) x[j] - x[i]
   std::vector<float> edge_vectors_f32;          // (E*3) copy for float32 models
   std::vector<double> grad_f64;                 // (E*3) float64 copy of float32 edge gradients
-  std::vector<int64_t> edge_owner;              // (E) message passing: centre owning the neighbour
+  std::vector<int64_t> edge_owner;              // (E) message passing: node of the neighbour
   std::vector<int64_t> tag2center;              // message passing: atom ID -> centre index
+  std::vector<int64_t> atom_node;               // ghost nodes: LAMMPS index -> node (-1: none)
 
   void allocate();
   void load_models(const std::string &device_request);
   void compute_chunk(int first, int last, bool deviation_step);
+  void compute_ghost_nodes(bool deviation_step);
+  int64_t add_edges(int64_t c, int i, int64_t nedges, double &rsq_min);
+  void evaluate(int64_t n, int64_t nsrc, int64_t nedges, bool deviation_step);
   void edge_owners(int64_t n, int64_t nedges);
-  void add_member_forces(int64_t n, int64_t nedges, const double *member_grad,
+  void add_member_forces(int64_t n, int64_t nsrc, int64_t nedges, const double *member_grad,
                          const double *member_energy);
   void finish_deviation();
   [[noreturn]] void too_close(int64_t nedges, double rsq_min);

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 CONTRACT_VERSION = 1
 METADATA_FILE = "metadata.json"
 # "local": forward(center_species, edge_center, edge_neighbor_species, edge_vectors);
-# "message_passing": the same plus edge_neighbor, the centre owning each neighbour (1 LAMMPS rank)
+# "message_passing": the same plus edge_neighbor, the node of each neighbour (its owner centre, or a
+# ghost node numbered after the centres: node_species)
 SUPPORTED_MODEL_TYPES = ("local", "message_passing")
 
 
@@ -45,6 +46,9 @@ class ModelMetadata:
     # torch operator library the model calls: "mlip" = libmlip_ops.so (mlip_lammps/ops.py);
     # None (key absent) for models that need only stock torch
     requires_ops: str | None = None
+    # message passing: the energy of a centre depends on atoms up to num_layers * cutoff away
+    # (a consumer passing ghost nodes needs it); None (key absent) for local models
+    num_layers: int | None = None
 
     @property
     def message_passing(self) -> bool:
@@ -55,12 +59,12 @@ class ModelMetadata:
         return {"float64": torch.float64, "float32": torch.float32}[self.dtype]
 
     def to_json(self) -> str:
-        d = {k: v for k, v in self.__dict__.items() if not (k == "requires_ops" and v is None)}
+        d = {k: v for k, v in self.__dict__.items() if not (k in ("requires_ops", "num_layers") and v is None)}
         return json.dumps(d, indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> "ModelMetadata":
-        optional = {"committee_size", "requires_ops"}
+        optional = {"committee_size", "requires_ops", "num_layers"}
         missing = [k for k in cls.__dataclass_fields__ if k not in d and k not in optional]
         if missing:
             raise ModelContractError(f"{source}: metadata lacks keys {missing}")
@@ -82,6 +86,8 @@ class ModelMetadata:
             raise ModelContractError(f"{source}: unsupported dtype '{self.dtype}'")
         if not self.cutoff > 0:
             raise ModelContractError(f"{source}: cutoff must be positive, got {self.cutoff}")
+        if self.num_layers is not None and not (isinstance(self.num_layers, int) and self.num_layers >= 1):
+            raise ModelContractError(f"{source}: num_layers must be a positive integer, got {self.num_layers!r}")
         if self.requires_ops is not None and self.requires_ops != "mlip":
             raise ModelContractError(f"{source}: needs torch operators '{self.requires_ops}'; only 'mlip' is provided")
 
@@ -111,6 +117,21 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[to
     except json.JSONDecodeError as exc:
         raise ModelContractError(f"{path}: corrupt {METADATA_FILE} ({exc})") from exc
     return module, ModelMetadata.from_dict(meta, source=str(path))
+
+
+def node_species(center_species: torch.Tensor, edge_center: torch.Tensor, edge_neighbor: torch.Tensor,
+                 edge_neighbor_species: torch.Tensor) -> torch.Tensor:
+    """Species of every node of a message-passing graph (docs/model-contract.md): the n centres
+    first, then the ghost nodes n..N-1 a consumer may add (``pair_style mlip`` on several MPI
+    ranks), whose species come from the edges that point to them. Scripted into the models."""
+    n = center_species.shape[0]
+    n_nodes = n
+    if edge_center.shape[0] > 0:
+        n_nodes = max(n, max(int(edge_center.max()), int(edge_neighbor.max())) + 1)
+    species = torch.zeros(n_nodes, dtype=center_species.dtype, device=center_species.device)
+    species = species.index_put((edge_neighbor,), edge_neighbor_species)
+    species[:n] = center_species
+    return species
 
 
 def species_indices(symbols: list[str] | tuple[str, ...], species: list[str]) -> torch.Tensor:

@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_export)
     p = sub.add_parser("export-foundation", help="export a foundation model (SevenNet) for pair_style mlip",
                        description="Write a pretrained foundation model as a message-passing contract model: "
-                       "pair_style mlip runs it on 1 MPI rank, MLIPCalculator anywhere. Weights come from the "
+                       "pair_style mlip runs it on any number of MPI ranks (ghost nodes num_layers x cutoff deep), "
+                       "MLIPCalculator anywhere. Weights come from the "
                        "installed package.")
     p.add_argument("spec", help="sevenn[:MODEL] (default 7net-0) or sevenn:CHECKPOINT.pth")
     p.add_argument("-o", "--output", required=True)

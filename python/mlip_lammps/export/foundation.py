@@ -3,9 +3,10 @@
 
 SevenNet (``sevenn``, e.g. SevenNet-0 = ``7net-0``) is a NequIP-type message-passing network:
 an atom's energy depends on atoms up to (layers × cutoff) away, through its neighbours'
-features. The exported file therefore has ``model_type: "message_passing"`` and takes the
-owner index of every neighbour as a fifth input; the graph is the periodic graph of the
-centres, so the result equals the teacher's ASE calculator exactly (float32 rounding).
+features. The exported file therefore has ``model_type: "message_passing"`` and takes the node
+of every neighbour as a fifth input: its owner centre (the periodic graph of the centres, in
+Python and on one LAMMPS rank) or a ghost node (several ranks), so the result equals the
+teacher's ASE calculator exactly (float32 rounding).
 Weights come from the installed package (no download).
 """
 
@@ -19,16 +20,17 @@ import torch
 from torch import nn
 
 from mlip_lammps import __version__
-from mlip_lammps.contract import CONTRACT_VERSION, ModelMetadata
+from mlip_lammps.contract import CONTRACT_VERSION, ModelMetadata, node_species
 from mlip_lammps.export.export import write_scripted
 
 
 class SevenNetContract(nn.Module):
     """The contract's ``forward`` around a scripted SevenNet graph model (float32).
 
-    ``type_index[k]`` is SevenNet's type index of contract species k. Edges go from centre
-    ``edge_center`` to centre ``edge_neighbor`` (the owner of the neighbour image), with
-    ``edge_vectors = r_j − r_i`` as in SevenNet's own LAMMPS pair style."""
+    ``type_index[k]`` is SevenNet's type index of contract species k. Edges go from node
+    ``edge_center`` to node ``edge_neighbor`` (the owner of the neighbour image, or a ghost node
+    after the centres), with ``edge_vectors = r_j − r_i`` as in SevenNet's own LAMMPS pair style.
+    Energies and their gradient are those of the centres only."""
 
     def __init__(self, graph_model: torch.jit.ScriptModule, type_index: List[int], cutoff: float):
         super().__init__()
@@ -39,18 +41,19 @@ class SevenNetContract(nn.Module):
     def forward(self, center_species: torch.Tensor, edge_center: torch.Tensor, edge_neighbor_species: torch.Tensor,
                 edge_vectors: torch.Tensor, edge_neighbor: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         n = center_species.shape[0]
+        species = node_species(center_species, edge_center, edge_neighbor, edge_neighbor_species)
         # SevenNet's cutoff is strict: pairs at r >= cutoff are not edges
         keep = (edge_vectors * edge_vectors).sum(-1) < self.cutoff * self.cutoff
         vec = edge_vectors.detach().requires_grad_(True)
-        count = torch.tensor([n], dtype=torch.long, device=center_species.device)
+        count = torch.tensor([species.shape[0]], dtype=torch.long, device=center_species.device)
         data: Dict[str, torch.Tensor] = {
-            "x": self.type_index[center_species],
+            "x": self.type_index[species],
             "edge_index": torch.stack([edge_center[keep], edge_neighbor[keep]]),
             "edge_vec": vec[keep],
             "num_atoms": count,
             "nlocal": count.cpu(),
         }
-        atom_energy = self.graph_model(data)["atomic_energy"].reshape(n)
+        atom_energy = self.graph_model(data)["atomic_energy"].reshape(-1)[:n]
         grad = torch.autograd.grad([atom_energy.sum()], [vec], allow_unused=True)[0]
         if grad is None:  # no edges at all
             grad = torch.zeros_like(vec)
@@ -107,6 +110,7 @@ def export_sevennet(path: str | Path, model: str = "7net-0", species: list[str] 
         training={"source": f"sevenn {sevenn_version} pretrained model {model}"},
         package_version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        num_layers=n_layers if n_layers > 0 else None,
     )
     write_scripted(scripted, meta, path)
     return meta
