@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from mlip_lammps.contract import CONTRACT_VERSION, ModelMetadata, node_species
 from mlip_lammps.export.export import write_scripted
 
 HAVE_SEVENN = importlib.util.find_spec("sevenn") is not None
+MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 CARBIDE = ["C", "Hf", "Nb", "Ta", "Ti", "Zr"]
 
 
@@ -116,6 +118,10 @@ def test_toy_lammps_equals_calculator(toy, tmp_path, np_ranks, neighbor):
     skin, including a cell smaller than the receptive field."""
     frames = _frames_with_small_cell()
     got = single_points(toy, frames, ["Cu", "Zr"], tmp_path, np_ranks=np_ranks, neighbor=neighbor)
+    if np_ranks > 1:  # the ghost shell is 2 layers x 4 Å + skin, and the graph size is logged
+        log = (tmp_path / "log.lammps").read_text()
+        assert f"ghost cutoff set to {8 + float(neighbor.split()[0]):g} A" in log
+        assert "pair_style mlip: rank 0 graph:" in log
     calc = MLIPCalculator(toy)
     for atoms, r in zip(frames, got):
         atoms.calc = calc
@@ -137,7 +143,9 @@ def test_toy_lammps_needs_num_layers_on_two_ranks_and_refuses_chunks(tmp_path):
 @pytest.mark.skipif(not HAVE_SEVENN, reason="sevenn is not installed (pip install sevenn): SevenNet-0 tests skipped")
 def test_sevennet_in_lammps_matches_its_ase_calculator(tmp_path):
     """SevenNet-0 exported by `mlip export-foundation` equals SevenNetCalculator (float32) in
-    MLIPCalculator and in pair_style mlip on one rank and on two (ghost nodes 5 layers deep)."""
+    MLIPCalculator and in pair_style mlip on one rank, and on two (ghost nodes 5 layers deep)
+    where the machine has the memory: each rank holds ~4,900 nodes and ~96,000 edges of this
+    64-atom cell, 11 GB."""
     from sevenn.calculator import SevenNetCalculator
 
     model = tmp_path / "7net0.pt"
@@ -152,10 +160,13 @@ def test_sevennet_in_lammps_matches_its_ase_calculator(tmp_path):
     teacher.calc = SevenNetCalculator("7net-0", device="cpu")
     ours = atoms.copy()
     ours.calc = MLIPCalculator(model)
-    lmp = [single_points(model, [atoms], CARBIDE, tmp_path / f"lmp{np_ranks}", np_ranks=np_ranks)[0] for np_ranks in (1, 2)]
+    ranks = (1, 2) if MEMORY_GB >= 32 else (1,)
+    if len(ranks) == 1:
+        print(f"SevenNet-0 on 2 ranks not tested: it needs ~23 GB, this machine has {MEMORY_GB:.0f} GB")
+    lmp = [single_points(model, [atoms], CARBIDE, tmp_path / f"lmp{np_ranks}", np_ranks=np_ranks)[0] for np_ranks in ranks]
     f_ref, e_ref = teacher.get_forces(), teacher.get_potential_energy()
     for e, f in [(ours.get_potential_energy(), ours.get_forces())] + [(r["energy"], r["forces"]) for r in lmp]:
         assert abs(e - e_ref) / len(atoms) < 1e-5
         assert np.abs(f - f_ref).max() < 1e-4
-    np.testing.assert_allclose(lmp[1]["stress"], teacher.get_stress(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(lmp[-1]["stress"], teacher.get_stress(), rtol=0, atol=1e-6)
     np.testing.assert_allclose(ours.get_stress(), teacher.get_stress(), rtol=0, atol=1e-6)

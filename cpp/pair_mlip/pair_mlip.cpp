@@ -88,7 +88,7 @@ static std::string shape_str(const torch::Tensor &t)
 
 PairMLIP::PairMLIP(LAMMPS *lmp) :
     Pair(lmp), nmembers(1), cutoff(0.0), cutoff_sq(0.0), nthreads(1), min_dist(0.5),
-    chunk_atoms(0), ghost_nodes(false), out_freq(0),
+    chunk_atoms(0), ghost_nodes(false), ghost_graph_logged(false), out_freq(0),
     out_fp(nullptr), last_out_step(-1), deviation_flag(0),
     extra_values(4, 0.0)
 {
@@ -546,6 +546,7 @@ void PairMLIP::init_style()
   // lists of the ghosts) and only the local atoms' energies are summed: exact, at the cost of
   // evaluating the shell on every rank.
   ghost_nodes = false;
+  ghost_graph_logged = false;
   if (model->message_passing) {
     if (chunk_atoms > 0)
       error->all(FLERR, "Pair style mlip: chunk {} cannot be used with the message-passing model "
@@ -803,6 +804,12 @@ void PairMLIP::compute_ghost_nodes(bool deviation_step)
   }
   center_first[nsrc] = nedges;
   if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
+  // the shell, not the local atoms, sets the cost and memory of a step: say how large it is
+  if (comm->me == 0 && !ghost_graph_logged) {
+    ghost_graph_logged = true;
+    utils::logmesg(lmp, "pair_style mlip: rank 0 graph: {} local atoms, {} nodes, {} edges\n",
+                   ncenters, n, nedges);
+  }
   if (ncenters == 0) return;
 
   if (static_cast<int64_t>(edge_owner.size()) < nedges) edge_owner.resize(nedges);

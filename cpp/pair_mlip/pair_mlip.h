@@ -48,6 +48,7 @@ class PairMLIP : public Pair {
   double min_dist;                     // closer pairs are an error (Angstrom; 0 = no check)
   int chunk_atoms;                     // local atoms per model call (0 = all at once)
   bool ghost_nodes;                    // message passing on several ranks: ghosts are graph nodes
+  bool ghost_graph_logged;             // the size of rank 0's ghost-node graph was logged this run
 
   // committee force deviation (the active-learning signal), docs/lammps.md
   int out_freq;                        // write deviations every this many steps (0 = never)
