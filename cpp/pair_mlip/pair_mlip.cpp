@@ -681,11 +681,7 @@ int64_t PairMLIP::add_edges(int64_t c, int i, int64_t nedges, double &rsq_min)
 /* ---------------------------------------------------------------------- */
 
 // grow (never shrink) the per-step buffers to ncenters centres and max_edges edges
-static void reserve_graph(std::vector<int> &center_atom, std::vector<int64_t> &center_species,
-                          std::vector<int64_t> &center_first, int64_t ncenters,
-                          std::vector<int64_t> &edge_center, std::vector<int64_t> &edge_species,
-                          std::vector<int> &edge_atom, std::vector<double> &edge_vectors,
-                          int64_t max_edges)
+void PairMLIP::reserve_graph(int64_t ncenters, int64_t max_edges)
 {
   if (static_cast<int64_t>(center_first.size()) < ncenters + 1) {
     center_atom.resize(ncenters);
@@ -694,7 +690,7 @@ static void reserve_graph(std::vector<int> &center_atom, std::vector<int64_t> &c
   }
   if (static_cast<int64_t>(edge_center.size()) < max_edges) {
     edge_center.resize(max_edges);
-    edge_species.resize(max_edges);
+    edge_neighbor_species.resize(max_edges);
     edge_atom.resize(max_edges);
     edge_vectors.resize(3 * max_edges);
   }
@@ -715,8 +711,7 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
 
   int64_t max_edges = 0;
   for (int ii = first; ii < last; ii++) max_edges += numneigh[ilist[ii]];
-  reserve_graph(center_atom, center_species, center_first, last - first, edge_center,
-                edge_neighbor_species, edge_atom, edge_vectors, max_edges);
+  reserve_graph(last - first, max_edges);
 
   int64_t n = 0, nedges = 0;
   double rsq_min = cutoff_sq;
@@ -749,59 +744,41 @@ void PairMLIP::compute_chunk(int first, int last, bool deviation_step)
 void PairMLIP::compute_ghost_nodes(bool deviation_step)
 {
   const int *type = atom->type;
-  const int *ilist = list->ilist;
   const int *numneigh = list->numneigh;
   const int nall = atom->nlocal + atom->nghost;
-  const Vec3 *const xx = reinterpret_cast<const Vec3 *>(atom->x[0]);
 
   atom_node.assign(nall, -1);
-  reserve_graph(center_atom, center_species, center_first, nall, edge_center,
-                edge_neighbor_species, edge_atom, edge_vectors, 0);
+  reserve_graph(nall, 0);
   int64_t n = 0;
-  for (int ii = 0; ii < list->inum; ii++) {
-    const int i = ilist[ii];
-    const int si = type2species[type[i]];
-    if (si < 0) continue;    // NULL type (pair hybrid)
+  auto add_node = [&](int i, int64_t species) {
     atom_node[i] = n;
     center_atom[n] = i;
-    center_species[n] = si;
-    n++;
+    center_species[n++] = species;
+  };
+  for (int ii = 0; ii < list->inum; ii++) {
+    const int i = list->ilist[ii];
+    if (type2species[type[i]] >= 0) add_node(i, type2species[type[i]]);    // skip NULL types
   }
   const int64_t ncenters = n;
 
-  // breadth-first, one hop per layer: nodes [level, n) have the current hop count
-  int64_t level = 0, nsrc = 0;
-  for (int hop = 1; hop <= model->num_layers; hop++) {
+  // breadth-first over the edges, one hop per layer: the edges of the nodes [level, level_end)
+  // of hop h < num_layers find the nodes of hop h + 1; nodes of hop num_layers carry no edges
+  int64_t nedges = 0, level = 0;
+  double rsq_min = cutoff_sq;
+  for (int hop = 0; hop < model->num_layers; hop++) {
     const int64_t level_end = n;
-    nsrc = level_end;    // nodes of hop < this one carry edges
     for (int64_t c = level; c < level_end; c++) {
       const int i = center_atom[c];
-      const int *jlist = list->firstneigh[i];
-      for (int jj = 0; jj < numneigh[i]; jj++) {
-        const int j = jlist[jj] & NEIGHMASK;
-        const int sj = type2species[type[j]];
-        if (sj < 0 || atom_node[j] >= 0) continue;
-        const double dx = xx[j].x - xx[i].x, dy = xx[j].y - xx[i].y, dz = xx[j].z - xx[i].z;
-        if (dx * dx + dy * dy + dz * dz >= cutoff_sq) continue;
-        atom_node[j] = n;
-        center_atom[n] = j;
-        center_species[n] = sj;
-        n++;
-      }
+      reserve_graph(nall, nedges + numneigh[i]);
+      center_first[c] = nedges;
+      const int64_t first = nedges;
+      nedges = add_edges(c, i, nedges, rsq_min);
+      for (int64_t e = first; e < nedges; e++)
+        if (atom_node[edge_atom[e]] < 0) add_node(edge_atom[e], edge_neighbor_species[e]);
     }
     level = level_end;
   }
-
-  int64_t max_edges = 0;
-  for (int64_t c = 0; c < nsrc; c++) max_edges += numneigh[center_atom[c]];
-  reserve_graph(center_atom, center_species, center_first, nall, edge_center,
-                edge_neighbor_species, edge_atom, edge_vectors, max_edges);
-  int64_t nedges = 0;
-  double rsq_min = cutoff_sq;
-  for (int64_t c = 0; c < nsrc; c++) {
-    center_first[c] = nedges;
-    nedges = add_edges(c, center_atom[c], nedges, rsq_min);
-  }
+  const int64_t nsrc = level;
   center_first[nsrc] = nedges;
   if (rsq_min < min_dist * min_dist) too_close(nedges, rsq_min);
   // the shell, not the local atoms, sets the cost and memory of a step: say how large it is
@@ -812,13 +789,9 @@ void PairMLIP::compute_ghost_nodes(bool deviation_step)
   }
   if (ncenters == 0) return;
 
+  // every neighbour became a node above
   if (static_cast<int64_t>(edge_owner.size()) < nedges) edge_owner.resize(nedges);
-  for (int64_t e = 0; e < nedges; e++) {
-    edge_owner[e] = atom_node[edge_atom[e]];
-    if (edge_owner[e] < 0)    // cannot happen: the breadth-first search found every neighbour
-      error->one(FLERR, "pair_style mlip: internal error: ghost node of atom ID {} missing",
-                 atom->tag[edge_atom[e]]);
-  }
+  for (int64_t e = 0; e < nedges; e++) edge_owner[e] = atom_node[edge_atom[e]];
   evaluate(ncenters, nsrc, nedges, deviation_step);
 }
 

@@ -83,6 +83,7 @@ class PairMLIP : public Pair {
   void load_models(const std::string &device_request);
   void compute_chunk(int first, int last, bool deviation_step);
   void compute_ghost_nodes(bool deviation_step);
+  void reserve_graph(int64_t ncenters, int64_t max_edges);
   int64_t add_edges(int64_t c, int i, int64_t nedges, double &rsq_min);
   void evaluate(int64_t n, int64_t nsrc, int64_t nedges, bool deviation_step);
   void edge_owners(int64_t n, int64_t nedges);

@@ -23,6 +23,8 @@ METADATA_FILE = "metadata.json"
 # "message_passing": the same plus edge_neighbor, the node of each neighbour (its owner centre, or a
 # ghost node numbered after the centres: node_species)
 SUPPORTED_MODEL_TYPES = ("local", "message_passing")
+# optional metadata keys that are left out of the file when None
+_OMITTED_IF_NONE = ("requires_ops", "num_layers")
 
 
 class ModelContractError(ValueError):
@@ -59,12 +61,12 @@ class ModelMetadata:
         return {"float64": torch.float64, "float32": torch.float32}[self.dtype]
 
     def to_json(self) -> str:
-        d = {k: v for k, v in self.__dict__.items() if not (k in ("requires_ops", "num_layers") and v is None)}
+        d = {k: v for k, v in self.__dict__.items() if not (k in _OMITTED_IF_NONE and v is None)}
         return json.dumps(d, indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "model") -> "ModelMetadata":
-        optional = {"committee_size", "requires_ops", "num_layers"}
+        optional = {"committee_size", *_OMITTED_IF_NONE}
         missing = [k for k in cls.__dataclass_fields__ if k not in d and k not in optional]
         if missing:
             raise ModelContractError(f"{source}: metadata lacks keys {missing}")
