@@ -11,7 +11,7 @@ from ase.build import bulk
 
 from conftest import fd_force, fd_stress, random_model
 from mlip_lammps import MLIPCalculator
-from mlip_lammps.models.nep import chebyshev_basis
+from mlip_lammps.models.nep import NEPModel, chebyshev_basis
 from mlip_lammps.models.spherical import SphericalHarmonics, real_spherical_harmonics_reference
 
 
@@ -37,6 +37,32 @@ def test_radial_basis_vanishes_smoothly_at_cutoff():
     assert torch.all(f[1:] == 0)
     (g,) = torch.autograd.grad(f.sum(), r)
     assert abs(float(g[0])) < 1e-5 and float(g[1]) == 0.0  # slope vanishes linearly (C1 cutoff)
+
+
+def test_radial_basis_is_nep_chebyshev_basis():
+    # the closed form cos(2k acos t) must equal NEP's definition by the Chebyshev recurrence
+    r = torch.linspace(0.5, 6.9, 2001, dtype=torch.float64)
+    rc = 7.0
+    x = 2.0 * (r / rc - 1.0) ** 2 - 1.0
+    T = [torch.ones_like(x), x]
+    for _ in range(2, 24):
+        T.append(2.0 * x * T[-1] - T[-2])
+    fc = 0.5 * (1.0 + torch.cos(math.pi * r / rc))
+    expected = 0.5 * (torch.stack(T, 1) + 1.0) * fc.unsqueeze(1)
+    assert torch.allclose(chebyshev_basis(r, rc, 24), expected, rtol=0, atol=1e-12)
+
+
+def test_pair_type_mix_equals_per_edge_product():
+    torch.manual_seed(0)
+    model = NEPModel(n_species=3).double()
+    f = torch.randn(500, 8, dtype=torch.float64)
+    pair = torch.randint(0, 9, (500,))
+    pair[:3] = 0  # pair type 8 may be absent: empty groups must work
+    c = torch.randn(9, 5, 8, dtype=torch.float64)
+    expected = torch.einsum("enk,ek->en", c[pair], f)
+    assert torch.allclose(model._mix(f, pair, c), expected, rtol=0, atol=1e-12)
+    pair = torch.where(pair == 8, torch.zeros_like(pair), pair)
+    assert torch.allclose(model._mix(f, pair, c), torch.einsum("enk,ek->en", c[pair], f), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["cu", "cuzr", "hea"])

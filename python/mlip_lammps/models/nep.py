@@ -34,16 +34,20 @@ from mlip_lammps.models.spherical import SphericalHarmonics
 
 
 def chebyshev_basis(r: torch.Tensor, cutoff: float, n_basis: int) -> torch.Tensor:
-    """(E,) distances → (E, n_basis) NEP radial basis, exactly zero for r ≥ cutoff."""
+    """(E,) distances → (E, n_basis) NEP radial basis, exactly zero for r ≥ cutoff.
+
+    T_k(x) with x = 2t² − 1, t = r/r_c − 1 ∈ [−1, 0], is cos(2k·acos t): one elementwise op on
+    the (E, n_basis) block. The three-term recurrence gives the same numbers, but stacking its
+    columns makes the double backward of force training fill an (E, n_basis) zero block per
+    column: O(E·n_basis²) work.
+    """
     inside = r < cutoff
-    rs = torch.where(inside, r, torch.zeros_like(r))
+    # edges beyond the cutoff get a harmless stand-in distance (acos' diverges at r = 0)
+    rs = torch.where(inside, r, torch.full_like(r, 0.5 * cutoff))
     fc = torch.where(inside, 0.5 * (1.0 + torch.cos(math.pi * rs / cutoff)), torch.zeros_like(r))
-    t = rs / cutoff - 1.0
-    x = 2.0 * t * t - 1.0
-    polys = [torch.ones_like(x), x]
-    for _ in range(2, n_basis):
-        polys.append(2.0 * x * polys[-1] - polys[-2])
-    T = torch.stack(polys[:n_basis], dim=1)
+    phi = torch.acos(rs / cutoff - 1.0)
+    k = torch.arange(n_basis, dtype=r.dtype, device=r.device)
+    T = torch.cos((2.0 * phi).unsqueeze(1) * k)
     return 0.5 * (T + 1.0) * fc.unsqueeze(1)
 
 
@@ -186,13 +190,16 @@ class NEPModel(DescriptorModel):
         return torch.cat([q_rad, q_ang], dim=1)
 
     def _mix(self, f: torch.Tensor, pair: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """g[e] = c[pair[e]] @ f[e]: every pair type's mix in one GEMM, then each edge picks its own
-        (a per-edge bmm of tiny matrices is several times slower, in training above all)."""
+        """g[e] = c[pair[e]] @ f[e]: edges grouped by pair type, one GEMM per type (a per-edge bmm
+        of tiny matrices is several times slower, and one GEMM against every type's coefficients
+        does n_species² times the work)."""
         if c.shape[0] == 1:
             return f @ c[0].t()
-        n_pairs, n_out, n_basis = c.shape
-        g_all = (f @ c.reshape(n_pairs * n_out, n_basis).t()).view(-1, n_pairs, n_out)
-        return g_all.gather(1, pair.view(-1, 1, 1).expand(-1, 1, n_out)).squeeze(1)
+        order = torch.argsort(pair)
+        sizes: List[int] = torch.bincount(pair, minlength=c.shape[0]).tolist()
+        chunks = torch.split(f.index_select(0, order), sizes)
+        g_sorted = torch.cat([chunk @ c[p].t() for p, chunk in enumerate(chunks)])
+        return torch.zeros_like(g_sorted).index_copy(0, order, g_sorted)
 
     def forward(
         self,
