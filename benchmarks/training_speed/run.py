@@ -33,17 +33,17 @@ import mlip_lammps
 from mlip_lammps.data.dataset import collate, graphs_from_atoms, read_structures
 from mlip_lammps.models import build_model
 from mlip_lammps.training.config import Config, load_config
-from mlip_lammps.training.trainer import loss_sums
+from mlip_lammps.training.trainer import loss_sums, training_species
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def setup(cfg: Config, train: Path, batch: int):
     """(step function, atoms, edges, dtype name) for one training config on ``batch`` frames of ``train``."""
-    dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.training.dtype]
+    dtype = getattr(torch, cfg.training.dtype)
     frames = read_structures(train)
     picked = [frames[i * len(frames) // batch] for i in range(batch)]
-    species = sorted({s for a in frames for s in a.get_chemical_symbols()})
+    species = training_species(cfg, frames)
     b = collate(graphs_from_atoms(picked, species, cfg.model.cutoff)).to(dtype)
     torch.manual_seed(0)
     model = build_model(cfg.model.architecture, len(species), cfg.model.hyperparameters(), species).to(dtype)

@@ -38,6 +38,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def training_species(cfg: Config, frames: list) -> list[str]:
+    """The model's species: ``data.species``, or those of the training frames by atomic number."""
+    return cfg.data.species or sorted({s for a in frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
+
+
 def reference_energies(graphs: list[Graph], n_species: int) -> np.ndarray:
     """Least-squares per-species energies E0 (eV) so that E ≈ Σ_s N_s E0_s."""
     counts = np.stack([np.bincount(g.species.numpy(), minlength=n_species) for g in graphs]).astype(np.float64)
@@ -324,7 +329,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     ft = cfg.finetune
     if ft is not None and ft.replay is not None:
         train_frames = train_frames + replay_frames(read_structures(ft.replay), ft.replay_frames, t.seed)
-    species = cfg.data.species or sorted({s for a in train_frames for s in a.get_chemical_symbols()}, key=lambda s: atomic_numbers[s])
+    species = training_species(cfg, train_frames)
     cutoff = cfg.model.cutoff
     graphs = graphs_from_atoms(train_frames, species, cutoff, source=str(cfg.data.train))
     if cfg.data.valid is not None:
