@@ -73,6 +73,7 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 CASES = [
     (["Cu"], {}),
     (["Cu", "Zr"], dict(l_max=3, n_angular=3)),
+    (["Cu", "Zr"], dict(l_max=2, linear_term=True)),
     (SPECIES["hea"], dict(l_max=2, n_basis_radial=5, n_basis_angular=6)),
     (["Al", "Ni"], dict(l_max=1, cutoff_angular=3.0)),
     (["Cu"], dict(l_max=4, cutoff=5.5, cutoff_angular=5.0, n_radial=8, n_angular=6, hidden=[64, 64])),  # shipped
@@ -311,16 +312,17 @@ def test_calculator_uses_fused_model(models, frames):
     assert np.isfinite(atoms.get_potential_energy())
 
 
-@pytest.mark.parametrize("name", ["cuzr", "hea"])
-def test_lammps_fused_equals_pure_and_calculator(name, frames, tmp_path):
+@pytest.mark.parametrize("name,extra", [("cuzr", {"linear_term": True}), ("hea", {})])
+def test_lammps_fused_equals_pure_and_calculator(name, extra, frames, tmp_path):
     """pair_style mlip with a fused model = MLIPCalculator (fused) = LAMMPS with a pure-torch export
     of the same weights, float64 (1e-10 as tests/test_lammps.py); float32 fused close to float64."""
     species = SPECIES[name]
-    m = random_model(len(species), seed=20)
+    m = random_model(len(species), seed=20, **extra)
+    hyper = {**SMALL, **extra}
     fused, pure, f32 = tmp_path / "fused.pt", tmp_path / "pure.pt", tmp_path / "f32.pt"
-    export_model(m, fused, species, "nep", dict(SMALL))
-    export_model(m, pure, species, "nep", dict(SMALL), fused=False)
-    export_model(m, f32, species, "nep", dict(SMALL), dtype="float32")
+    export_model(m, fused, species, "nep", hyper)
+    export_model(m, pure, species, "nep", hyper, fused=False)
+    export_model(m, f32, species, "nep", hyper, dtype="float32")
     fr = frames[name][:4]
     res_fused = single_points(fused, fr, species, tmp_path / "fused")
     res_pure = single_points(pure, fr, species, tmp_path / "pure")

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from conftest import DATA
+from conftest import DATA, export_random
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.contract import load_model
 from mlip_lammps.training.config import ConfigError, load_config
@@ -276,6 +276,34 @@ def test_fine_tune_freezing_lr_scale_replay_and_old_test(tmp_path):
     hist = (tmp_path / "ft" / "history.csv").read_text().splitlines()
     lr0 = float(hist[1].split(",")[1])
     assert lr0 < 0.5 * 5e-3  # lr_scale halves the schedule (which starts at training.lr = 5e-3)
+
+
+def test_linear_term_trains_and_older_exports_fine_tune(tmp_path):
+    """model.linear_term: its per-species weights train and are exported with the model; a model
+    exported before the key existed (no linear_term in its metadata) fine-tunes as linear_term false."""
+    from mlip_lammps.export.reexport import rebuild_module
+
+    cfg = _cfg(tmp_path / "lin")
+    cfg.model.linear_term = True
+    train(cfg, show_progress=False)
+    model, meta = rebuild_module(tmp_path / "lin" / "model.pt")
+    assert meta.hyperparameters["linear_term"] is True
+    assert model.mlp.linear.shape == (1, 4 + 3 * 4) and model.mlp.linear.abs().max() > 0
+
+    old_file = export_random(tmp_path / "old.pt", ["Cu"])  # conftest.SMALL: no linear_term key
+    _, old = rebuild_module(old_file)
+    assert "linear_term" not in old.hyperparameters
+    ft = load_config(None, base={
+        "output": str(tmp_path / "ft"),
+        "data": {"train": str(DATA / "cu.extxyz"), "valid_fraction": 0.25},
+        "model": {**old.hyperparameters, "init_from": str(old_file)},
+        "training": {"max_epochs": 1, "batch_size": 3, "dtype": "float64", "threads": 1},
+    })
+    assert ft.model.linear_term is False
+    assert train(ft, show_progress=False)["epochs"] == 1
+    ft.model.linear_term = True
+    with pytest.raises(ValueError, match="hyperparameters differ.*linear_term False vs True"):
+        train(ft, show_progress=False)
 
 
 def test_fine_tune_config_errors(tmp_path):

@@ -8,9 +8,10 @@ Per atom i (species s_i), with neighbours j inside the cutoff:
 * two-body descriptors q_n = Σ_j g_n(r_ij);
 * three-body descriptors q_nl = 4π/(2l+1) Σ_m (Σ_j g'_n(r_ij) Y_lm(r̂_ij))² = Σ_jk g'_n g'_n P_l(cos θ_jk),
   l = 1..l_max, with their own (usually shorter) angular cutoff;
-* E_i = scale · MLP_{s_i}((q − μ_{s_i})/σ_{s_i}) + e0[s_i], with the descriptor mean and spread per
-  centre species (one global normalisation squeezes each species' descriptors into a corner of
-  the MLP input range, which slowed multi-element training several-fold).
+* E_i = scale · MLP_{s_i}(x) + e0[s_i] (with ``linear_term``: MLP_{s_i}(x) + w_{s_i} · x), where
+  x = (q − μ_{s_i})/σ_{s_i} uses the descriptor mean and spread per centre species (one global
+  normalisation squeezes each species' descriptors into a corner of the MLP input range, which
+  slowed multi-element training several-fold).
 
 Forces and virials come from autograd of the total energy with respect to the edge vectors.
 
@@ -73,9 +74,13 @@ def per_center_outer_sum(center: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
 
 
 class SpeciesMLP(nn.Module):
-    """One small MLP per species (tanh hidden layers, linear output)."""
+    """One small MLP per species (tanh hidden layers, linear output), optionally plus a linear
+    term w_s · x: a direct path for energy terms linear in the descriptors, such as the pair
+    sums of EAM-like metals, which a tanh network otherwise has to build from near-linear units."""
 
-    def __init__(self, n_species: int, n_in: int, hidden: List[int]):
+    __constants__ = ["linear_term"]
+
+    def __init__(self, n_species: int, n_in: int, hidden: List[int], linear_term: bool = False):
         super().__init__()
         nets = []
         for _ in range(n_species):
@@ -87,16 +92,23 @@ class SpeciesMLP(nn.Module):
             layers.append(nn.Linear(width, 1))
             nets.append(nn.Sequential(*layers))
         self.nets = nn.ModuleList(nets)
+        self.linear_term = linear_term
+        if linear_term:
+            # zero at the start: the initial model is the MLP alone
+            self.linear = nn.Parameter(torch.zeros(n_species, n_in))
 
     def forward(self, x: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         if len(self.nets) == 1:
             for net in self.nets:
-                return net(x).squeeze(1)
-        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        for s, net in enumerate(self.nets):
-            idx = torch.nonzero(species == s).squeeze(1)
-            if idx.numel() > 0:
-                out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
+                out = net(x).squeeze(1)
+        else:
+            for s, net in enumerate(self.nets):
+                idx = torch.nonzero(species == s).squeeze(1)
+                if idx.numel() > 0:
+                    out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
+        if self.linear_term:
+            out = out + (x * self.linear.index_select(0, species)).sum(1)
         return out
 
 
@@ -105,7 +117,7 @@ class NEPModel(DescriptorModel):
 
     # A TorchScript constant: with fused = False the fused branch of forward() is not even
     # compiled, so scripting works without libmlip_ops.so.
-    __constants__ = ["fused"]
+    __constants__ = ["fused", "linear_term"]
 
     def __init__(
         self,
@@ -118,6 +130,7 @@ class NEPModel(DescriptorModel):
         n_angular: int = 6,
         l_max: int = 4,
         hidden: List[int] = [64, 64],
+        linear_term: bool = False,
     ):
         super().__init__()
         if not 1 <= l_max <= 4:
@@ -145,7 +158,8 @@ class NEPModel(DescriptorModel):
         self.register_buffer("descriptor_std", torch.ones(n_species, self.n_descriptors))
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("species_energy", torch.zeros(n_species))
-        self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden)
+        self.linear_term = linear_term
+        self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden, linear_term)
         self.spherical_harmonics = SphericalHarmonics(l_max)
         # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
         self.fused = False
@@ -247,6 +261,10 @@ class NEPModel(DescriptorModel):
                     weights.append(layer.weight.detach())
                     biases.append(layer.bias.detach())
         y, dy_dx = torch.ops.mlip.species_mlp(x, center_species, weights, biases, len(self.mlp.nets))
+        if self.linear_term:
+            w = self.mlp.linear.detach().to(dtype).index_select(0, center_species)
+            y = y + (x * w).sum(1)
+            dy_dx = dy_dx + w
         energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
         dE_dq = dy_dx * (self.energy_scale / std)
         edge_grad = torch.ops.mlip.nep_edge_grad(

@@ -31,7 +31,7 @@ class ZBLConfig(_Strict):
 # e.g. cutoff, l_max, hidden, may default differently). A key of another architecture is an error.
 ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "nep": {"cutoff": 5.5, "cutoff_angular": 5.0, "n_basis_radial": 8, "n_basis_angular": 8, "n_radial": 8,
-            "n_angular": 6, "l_max": 4, "hidden": [64, 64]},
+            "n_angular": 6, "l_max": 4, "hidden": [64, 64], "linear_term": False},
     "equivariant": {"cutoff": 5.0, "n_basis": 8, "channels": 16, "l_max": 2, "correlation": 3,
                     "radial_hidden": [32], "hidden": [64]},
 }
@@ -51,6 +51,8 @@ class ModelConfig(_Strict):
     n_basis_angular: Optional[int] = Field(None, ge=2, description="nep")
     n_radial: Optional[int] = Field(None, ge=1, description="nep")
     n_angular: Optional[int] = Field(None, ge=1, description="nep")
+    linear_term: Optional[bool] = Field(None, description="nep: add a linear function of the descriptors to each "
+                                                          "atom's MLP energy (a direct path for pair-sum energies)")
     # equivariant
     n_basis: Optional[int] = Field(None, ge=1, description="equivariant: Bessel radial basis functions")
     channels: Optional[int] = Field(None, ge=1, description="equivariant: channels per (l, m)")

@@ -28,7 +28,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
-from mlip_lammps.training.config import Config, ModelConfig
+from mlip_lammps.training.config import ARCHITECTURE_DEFAULTS, Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
 
@@ -91,10 +91,12 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
     model, meta = rebuild_module(path)
     if meta.architecture != architecture:
         raise ValueError(f"model.init_from {path} is a '{meta.architecture}' model, the config asks for '{architecture}'")
-    diff = sorted(k for k in set(hyper) | set(meta.hyperparameters) if hyper.get(k) != meta.hyperparameters.get(k))
+    # a model exported before a hyperparameter existed has that hyperparameter's default
+    old = {**ARCHITECTURE_DEFAULTS.get(architecture, {}), **meta.hyperparameters}
+    diff = sorted(k for k in set(hyper) | set(old) if hyper.get(k) != old.get(k))
     if diff:
         raise ValueError(f"model.init_from {path}: hyperparameters differ from the config: "
-                         + ", ".join(f"{k} {meta.hyperparameters.get(k)!r} vs {hyper.get(k)!r}" for k in diff))
+                         + ", ".join(f"{k} {old.get(k)!r} vs {hyper.get(k)!r}" for k in diff))
     if list(meta.species) != list(species):
         raise ValueError(f"model.init_from {path} has species {list(meta.species)}, the training data {species} "
                          "(set data.species to the model's species)")
