@@ -28,7 +28,7 @@ def random_model(n_species: int, seed: int = 0, **hyper) -> torch.nn.Module:
         m.descriptor_std.uniform_(0.5, 2.0)
         m.energy_scale.fill_(0.5)
         m.species_energy.copy_(torch.linspace(-4.0, -3.0, n_species))
-        if m.linear_term:
+        if m.mlp.linear_term:
             m.mlp.linear.uniform_(-1.0, 1.0)
     return m.eval()
 

@@ -107,9 +107,19 @@ class SpeciesMLP(nn.Module):
                 idx = torch.nonzero(species == s).squeeze(1)
                 if idx.numel() > 0:
                     out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
+        return self.add_linear(out, x, species)
+
+    def add_linear(self, y: torch.Tensor, x: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        """y + w_s · x with the linear term, else y."""
         if self.linear_term:
-            out = out + (x * self.linear.index_select(0, species)).sum(1)
-        return out
+            return y + (x * self.linear.to(x.dtype).index_select(0, species)).sum(1)
+        return y
+
+    def add_linear_grad(self, dy_dx: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        """dy/dx of the MLP plus w_s with the linear term (the fused path's input gradient)."""
+        if self.linear_term:
+            return dy_dx + self.linear.detach().to(dy_dx.dtype).index_select(0, species)
+        return dy_dx
 
 
 class NEPModel(DescriptorModel):
@@ -117,7 +127,7 @@ class NEPModel(DescriptorModel):
 
     # A TorchScript constant: with fused = False the fused branch of forward() is not even
     # compiled, so scripting works without libmlip_ops.so.
-    __constants__ = ["fused", "linear_term"]
+    __constants__ = ["fused"]
 
     def __init__(
         self,
@@ -158,7 +168,6 @@ class NEPModel(DescriptorModel):
         self.register_buffer("descriptor_std", torch.ones(n_species, self.n_descriptors))
         self.register_buffer("energy_scale", torch.ones(()))
         self.register_buffer("species_energy", torch.zeros(n_species))
-        self.linear_term = linear_term
         self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden, linear_term)
         self.spherical_harmonics = SphericalHarmonics(l_max)
         # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
@@ -261,10 +270,8 @@ class NEPModel(DescriptorModel):
                     weights.append(layer.weight.detach())
                     biases.append(layer.bias.detach())
         y, dy_dx = torch.ops.mlip.species_mlp(x, center_species, weights, biases, len(self.mlp.nets))
-        if self.linear_term:
-            w = self.mlp.linear.detach().to(dtype).index_select(0, center_species)
-            y = y + (x * w).sum(1)
-            dy_dx = dy_dx + w
+        y = self.mlp.add_linear(y, x, center_species)
+        dy_dx = self.mlp.add_linear_grad(dy_dx, center_species)
         energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
         dE_dq = dy_dx * (self.energy_scale / std)
         edge_grad = torch.ops.mlip.nep_edge_grad(
