@@ -13,7 +13,7 @@ from conftest import DATA, export_random
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.contract import load_model
 from mlip_lammps.training.config import ConfigError, load_config
-from mlip_lammps.training.trainer import train
+from mlip_lammps.training.trainer import initial_model, train
 
 
 def _cfg(out, **training):
@@ -280,7 +280,8 @@ def test_fine_tune_freezing_lr_scale_replay_and_old_test(tmp_path):
 
 def test_linear_term_trains_and_older_exports_fine_tune(tmp_path):
     """model.linear_term: its per-species weights train and are exported with the model; a model
-    exported before the key existed (no linear_term in its metadata) fine-tunes as linear_term false."""
+    exported before the key existed (no linear_term in its metadata) fine-tunes as linear_term false,
+    or with the term switched on."""
     from mlip_lammps.export.reexport import rebuild_module
 
     cfg = _cfg(tmp_path / "lin")
@@ -301,8 +302,19 @@ def test_linear_term_trains_and_older_exports_fine_tune(tmp_path):
     })
     assert ft.model.linear_term is False
     assert train(ft, show_progress=False)["epochs"] == 1
+
+    # switching the term on starts from the same model (zero weights) and trains them
     ft.model.linear_term = True
-    with pytest.raises(ValueError, match="hyperparameters differ.*linear_term False vs True"):
+    start = initial_model(old_file, "nep", ft.model.hyperparameters(), ["Cu"])
+    reference, _ = rebuild_module(old_file)
+    x, s = torch.randn(5, start.mlp.linear.shape[1], dtype=torch.float64), torch.zeros(5, dtype=torch.long)
+    assert torch.equal(start.mlp(x, s), reference.mlp(x, s)) and start.mlp.linear.abs().max() == 0
+    train(ft, show_progress=False)
+    model, meta = rebuild_module(tmp_path / "ft" / "model.pt")
+    assert meta.hyperparameters["linear_term"] is True and model.mlp.linear.abs().max() > 0
+    # switching it off would drop trained weights: refused
+    ft.model.init_from, ft.model.linear_term = tmp_path / "lin" / "model.pt", False
+    with pytest.raises(ValueError, match="hyperparameters differ.*linear_term True vs False"):
         train(ft, show_progress=False)
 
 

@@ -7,6 +7,9 @@ models/hea_sevennet.pt).
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid_eos   # after --part liquid
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part student_md --part student_eos --part relaxed_strain
     .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_{plus,liquid,student}.extxyz
+    # stage 5: the same parts with other seeds, merged into train_more.extxyz
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --part static --seed 1 --out runs/foundation/teacher_s1
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge --more runs/foundation/teacher_s1 ...
 
 The shared training set (../shared/data/carbide/train.extxyz) has no TiC, NbC or HfC liquid, 18
 carbon-deficient frames and no single vacancy. The same recipes as the shared data
@@ -104,7 +107,7 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
 
 def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     frames = []
-    for name, runs in LIQUID_RUNS.items():
+    for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
         done = 0
         for attempt in range(4 * runs):
             if done == runs:
@@ -268,12 +271,19 @@ PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (
 # training sets of stages 2, 3 and 4 (carbide_plus, carbide_liquid, carbide_student.yaml): the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
           "train_student": ("static", "student_md", "student_eos", "relaxed_strain")}
+# stage 5 (carbide_more.yaml): train_liquid + the same parts of other --seed runs (--more DIR ...)
+MORE = ("train_more", "train_liquid")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=sorted(PARTS), action="append", default=[])
     ap.add_argument("--merge", action="store_true", help="write the training sets OUT/train_{plus,liquid,student}.extxyz (the shared train set + the parts in MERGED)")
+    ap.add_argument("--liquid-runs", type=lambda s: {k: int(v) for k, v in (p.split("=") for p in s.split(","))},
+                    help="liquid runs per system for --part liquid, e.g. TiC=2,HEC=1 (default: %s)"
+                    % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
+    ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
+                    f"values, whose {'/'.join(MERGED[MORE[1]])} parts are added to {MORE[1]} as OUT/{MORE[0]}.extxyz")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
@@ -296,6 +306,14 @@ def main() -> None:
             frames = shared + [a for part in parts for a in ase.io.read(args.out / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")
+        if args.more:
+            frames = ase.io.read(args.out / f"{MORE[1]}.extxyz", ":")
+            for folder in args.more:
+                for part in MERGED[MORE[1]]:
+                    if (folder / f"{part}.extxyz").exists():
+                        frames += ase.io.read(folder / f"{part}.extxyz", ":")
+            ase.io.write(args.out / f"{MORE[0]}.extxyz", frames, format="extxyz")
+            print(f"{args.out / MORE[0]}.extxyz: {len(frames)} frames")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,15 @@ class SpeciesMLP(nn.Module):
                     out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
         return self.add_linear(out, x, species)
 
+    @torch.jit.unused
+    def enable_linear_term(self) -> None:
+        """Add the linear term (zero weights) to a model trained without it: the model's outputs
+        do not change, so fine-tuning can start from it."""
+        if not self.linear_term:
+            w = self.nets[0][0].weight
+            self.linear = nn.Parameter(torch.zeros(len(self.nets), w.shape[1], dtype=w.dtype, device=w.device))
+            self.linear_term = True
+
     def add_linear(self, y: torch.Tensor, x: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
         """y + w_s · x with the linear term, else y."""
         if self.linear_term:

@@ -94,6 +94,10 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
     # a model exported before a hyperparameter existed has that hyperparameter's default
     old = {**ARCHITECTURE_DEFAULTS.get(architecture, {}), **meta.hyperparameters}
     diff = sorted(k for k in set(hyper) | set(old) if hyper.get(k) != old.get(k))
+    if "linear_term" in diff and hyper.get("linear_term") and not old.get("linear_term"):
+        # switching the linear term on keeps the model's outputs: its weights start at zero
+        base_model(model).mlp.enable_linear_term()
+        diff.remove("linear_term")
     if diff:
         raise ValueError(f"model.init_from {path}: hyperparameters differ from the config: "
                          + ", ".join(f"{k} {old.get(k)!r} vs {hyper.get(k)!r}" for k in diff))
