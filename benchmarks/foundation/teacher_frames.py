@@ -270,20 +270,21 @@ PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (
          "hea_student_md": (hea_student_md_part, 7)}
 # training sets of stages 2, 3 and 4 (carbide_plus, carbide_liquid, carbide_student.yaml): the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
-          "train_student": ("static", "student_md", "student_eos", "relaxed_strain")}
-# stage 5 (carbide_more.yaml): train_liquid + the same parts of other --seed runs (--more DIR ...)
-MORE = ("train_more", "train_liquid")
+          "train_student": ("static", "student_md", "student_eos", "relaxed_strain"),
+          "train_more": ("liquid", "liquid_eos", "md", "static")}
+# stage 5 (carbide_more.yaml): train_liquid's parts + the same parts of other --seed runs (--more DIR ...)
+MORE = "train_more"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=sorted(PARTS), action="append", default=[])
-    ap.add_argument("--merge", action="store_true", help="write the training sets OUT/train_{plus,liquid,student}.extxyz (the shared train set + the parts in MERGED)")
+    ap.add_argument("--merge", action="store_true", help="write the training sets OUT/train_{plus,liquid,student}.extxyz (the shared train set + the parts in MERGED; train_more with --more)")
     ap.add_argument("--liquid-runs", type=lambda s: {k: int(v) for k, v in (p.split("=") for p in s.split(","))},
                     help="liquid runs per system for --part liquid, e.g. TiC=2,HEC=1 (default: %s)"
                     % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
     ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
-                    f"values, whose {'/'.join(MERGED[MORE[1]])} parts are added to {MORE[1]} as OUT/{MORE[0]}.extxyz")
+                    f"values, whose {'/'.join(MERGED[MORE])} parts are added to OUT/{MORE}.extxyz")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
@@ -299,21 +300,17 @@ def main() -> None:
     if args.merge:
         shared = ase.io.read(SHARED_TRAIN, ":")
         for name, parts in MERGED.items():
+            if name == MORE and not args.more:
+                continue
             missing = [p for p in parts if not (args.out / f"{p}.extxyz").exists()]
             if missing:
                 print(f"{name}: skipped, run --part {' --part '.join(missing)} first")
                 continue
-            frames = shared + [a for part in parts for a in ase.io.read(args.out / f"{part}.extxyz", ":")]
+            folders = [args.out] + (args.more if name == MORE else [])
+            frames = shared + [a for folder in folders for part in parts if (folder / f"{part}.extxyz").exists()
+                               for a in ase.io.read(folder / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")
-        if args.more:
-            frames = ase.io.read(args.out / f"{MORE[1]}.extxyz", ":")
-            for folder in args.more:
-                for part in MERGED[MORE[1]]:
-                    if (folder / f"{part}.extxyz").exists():
-                        frames += ase.io.read(folder / f"{part}.extxyz", ":")
-            ase.io.write(args.out / f"{MORE[0]}.extxyz", frames, format="extxyz")
-            print(f"{args.out / MORE[0]}.extxyz: {len(frames)} frames")
 
 
 if __name__ == "__main__":

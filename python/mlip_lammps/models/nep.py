@@ -98,15 +98,14 @@ class SpeciesMLP(nn.Module):
             self.linear = nn.Parameter(torch.zeros(n_species, n_in))
 
     def forward(self, x: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         if len(self.nets) == 1:
             for net in self.nets:
-                out = net(x).squeeze(1)
-        else:
-            for s, net in enumerate(self.nets):
-                idx = torch.nonzero(species == s).squeeze(1)
-                if idx.numel() > 0:
-                    out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
+                return self.add_linear(net(x).squeeze(1), x, species)
+        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        for s, net in enumerate(self.nets):
+            idx = torch.nonzero(species == s).squeeze(1)
+            if idx.numel() > 0:
+                out = out.index_copy(0, idx, net(x.index_select(0, idx)).squeeze(1))
         return self.add_linear(out, x, species)
 
     @torch.jit.unused
