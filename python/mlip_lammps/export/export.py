@@ -38,7 +38,7 @@ def export_model(
     m = copy.deepcopy(model).to(torch_dtype).cpu().eval()
     for p in m.parameters():
         p.requires_grad_(False)  # a deployed model needs gradients w.r.t. inputs only
-    fusable = [sub for sub in m.modules() if hasattr(sub, "fused")]
+    fusable = [sub for sub in m.modules() if getattr(sub, "supports_fused", False)]
     if fused is None:
         fused = bool(fusable) and load_ops()
     elif fused:

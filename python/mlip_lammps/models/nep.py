@@ -8,6 +8,8 @@ Per atom i (species s_i), with neighbours j inside the cutoff:
 * two-body descriptors q_n = Σ_j g_n(r_ij);
 * three-body descriptors q_nl = 4π/(2l+1) Σ_m (Σ_j g'_n(r_ij) Y_lm(r̂_ij))² = Σ_jk g'_n g'_n P_l(cos θ_jk),
   l = 1..l_max, with their own (usually shorter) angular cutoff;
+* optionally (``screening``) every pair term g_n(r_ij) is multiplied by a learned MEAM-style
+  three-body screening factor S_ij (models/screening.py), for references whose bonds switch;
 * E_i = scale · MLP_{s_i}(x) + e0[s_i] (with ``linear_term``: MLP_{s_i}(x) + w_{s_i} · x), where
   x = (q − μ_{s_i})/σ_{s_i} uses the descriptor mean and spread per centre species (one global
   normalisation squeezes each species' descriptors into a corner of the MLP input range, which
@@ -31,6 +33,7 @@ import torch
 from torch import nn
 
 from mlip_lammps.models.base import DescriptorModel
+from mlip_lammps.models.screening import Screening
 from mlip_lammps.models.spherical import SphericalHarmonics
 
 
@@ -149,6 +152,7 @@ class NEPModel(DescriptorModel):
         l_max: int = 4,
         hidden: List[int] = [64, 64],
         linear_term: bool = False,
+        screening: bool = False,
     ):
         super().__init__()
         if not 1 <= l_max <= 4:
@@ -178,8 +182,11 @@ class NEPModel(DescriptorModel):
         self.register_buffer("species_energy", torch.zeros(n_species))
         self.mlp = SpeciesMLP(n_species, self.n_descriptors, hidden, linear_term)
         self.spherical_harmonics = SphericalHarmonics(l_max)
+        # learned MEAM-style three-body screening of every pair term (models/screening.py)
+        self.screening = Screening(n_species, cutoff) if screening else None
         # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
         self.fused = False
+        self.supports_fused = not screening  # the kernels have no screening
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # models exported before per-species normalisation hold one (n_descriptors,) row
@@ -204,14 +211,18 @@ class NEPModel(DescriptorModel):
         c_ang = self.c_angular.reshape(-1, self.n_angular, self.n_basis_angular)
 
         f_rad = chebyshev_basis(r, self.cutoff, self.n_basis_radial)
-        g_rad = self._mix(f_rad, pair, c_rad)
+        if self.screening is not None:
+            bond = self.screening(center_species, edge_center, edge_neighbor_species, edge_vectors, r)
+        else:
+            bond = torch.ones_like(r)
+        g_rad = self._mix(f_rad * bond.unsqueeze(1), pair, c_rad)
         q_rad = torch.zeros((n, self.n_radial), dtype=r.dtype, device=r.device).index_add(0, edge_center, g_rad)
 
         # Only edges inside the angular cutoff enter the three-body sum.
         ang = torch.nonzero(r < self.cutoff_angular).squeeze(1)
         r_a = r.index_select(0, ang)
         u = edge_vectors.index_select(0, ang) / r_a.unsqueeze(1)
-        f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular)
+        f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular) * bond.index_select(0, ang).unsqueeze(1)
         g_ang = self._mix(f_ang, pair.index_select(0, ang), c_ang)
         ylm = self.spherical_harmonics(u)
         A = per_center_outer_sum(edge_center.index_select(0, ang), g_ang, ylm, n)

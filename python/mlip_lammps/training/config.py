@@ -31,7 +31,8 @@ class ZBLConfig(_Strict):
 # e.g. cutoff, l_max, hidden, may default differently). A key of another architecture is an error.
 ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "nep": {"cutoff": 5.5, "cutoff_angular": 5.0, "n_basis_radial": 8, "n_basis_angular": 8, "n_radial": 8,
-            "n_angular": 6, "l_max": 4, "hidden": [64, 64], "linear_term": False},
+            "n_angular": 6, "l_max": 4, "hidden": [64, 64], "linear_term": False,
+            "screening": False},
     "equivariant": {"cutoff": 5.0, "n_basis": 8, "channels": 16, "l_max": 2, "correlation": 3,
                     "radial_hidden": [32], "hidden": [64]},
 }
@@ -53,6 +54,8 @@ class ModelConfig(_Strict):
     n_angular: Optional[int] = Field(None, ge=1, description="nep")
     linear_term: Optional[bool] = Field(None, description="nep: add a linear function of the descriptors to each "
                                                           "atom's MLP energy (a direct path for pair-sum energies)")
+    screening: Optional[bool] = Field(None, description="nep: multiply every pair term by a learned MEAM-style "
+                                                        "three-body screening factor (for screened references)")
     # equivariant
     n_basis: Optional[int] = Field(None, ge=1, description="equivariant: Bessel radial basis functions")
     channels: Optional[int] = Field(None, ge=1, description="equivariant: channels per (l, m)")
