@@ -15,15 +15,19 @@ from conftest import SMALL, SPECIES, fd_force, fd_stress, random_model
 from lammps_utils import single_points
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.export import export_model
-from mlip_lammps.models.screening import Screening
+from mlip_lammps.models.screening import C_UPPER, KNOT, SPLINE_SCALE, TAPER, Screening
 
 HYPER = {**SMALL, "cutoff": 5.5, "screening": True}
 
 
-def _meam_screening(pos, species, c_min, c_max, i, j):
-    """S_ij by the MEAM formula (LAMMPS meam_dens_init.cpp getscreen), all atoms k ≠ i, j."""
+def _reference_screening(pos, species, weights, i, j):
+    """S_ij = 2 σ(−Σ_k h(C_ikj)) with the ellipse parameter C_ikj as in LAMMPS's MEAM
+    (meam_dens_init.cpp, getscreen) and h a scipy B-spline, all atoms k ≠ i, j."""
+    from scipy.interpolate import BSpline
+
+    knots = np.arange(-3, C_UPPER / KNOT + 4) * KNOT  # the last three splines (past C_UPPER) are zero
     rij2 = np.sum((pos[j] - pos[i]) ** 2)
-    s = 1.0
+    total = 0.0
     for k in range(len(pos)):
         if k in (i, j):
             continue
@@ -33,23 +37,19 @@ def _meam_screening(pos, species, c_min, c_max, i, j):
         if a <= 0:
             continue
         c = (2 * (xik + xjk) + a - 2) / a
-        lo, hi = c_min[species[i], species[j], species[k]], c_max[species[i], species[j], species[k]]
-        if c >= hi:
+        if c >= C_UPPER:
             continue
-        if c <= lo:
-            return 0.0
-        x = (c - lo) / (hi - lo)
-        s *= (1 - (1 - x) ** 4) ** 2
-    return s
+        w = 0.5 * (weights[species[i], species[j], species[k]] + weights[species[j], species[i], species[k]])
+        total += SPLINE_SCALE * BSpline(knots, np.r_[w, 0, 0, 0], 3, extrapolate=False)(c)
+    return 2.0 / (1.0 + np.exp(total))
 
 
 def _screened_model(n_species: int, seed: int = 0) -> torch.nn.Module:
-    """Random weights; C_min spread over 1.5–3.5 so that close-packed triangles (C = 3) and
-    second-neighbour bonds (C = 1–2) are partly and fully screened."""
+    """Random weights, screening included (S_ij from ~0 to ~2)."""
     m = random_model(n_species, seed, cutoff=5.5, screening=True)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        m.screening.c_min.copy_(1.5 + 2.0 * torch.rand(m.screening.c_min.shape, generator=g, dtype=torch.float64))
+        m.screening.weights.copy_(torch.randn(m.screening.weights.shape, generator=g, dtype=torch.float64) * 0.5)
     return m
 
 
@@ -60,9 +60,9 @@ def screened(tmp_path_factory) -> dict:
     return {"path": path, "model": _screened_model(5)}
 
 
-def test_screening_equals_meam_formula():
-    """S_ij of every bond of a rattled two-species fcc cluster equals the MEAM formula to 1e-12,
-    and the cluster has bonds fully screened, partly screened and unscreened."""
+def test_screening_equals_reference_formula():
+    """S_ij of every bond of a rattled two-species fcc cluster equals a direct transcription
+    (MEAM's ellipse parameter, scipy's B-spline) to 1e-12; bonds are screened, enhanced and free."""
     rng = np.random.default_rng(3)
     atoms = bulk("Ni", "fcc", a=3.5, cubic=True).repeat(2)
     atoms.rattle(0.15, seed=4)
@@ -71,9 +71,8 @@ def test_screening_equals_meam_formula():
     species = rng.integers(0, 2, n)
     scr = Screening(2, cutoff=5.5).double()
     with torch.no_grad():
-        scr.c_min.copy_(torch.tensor(rng.uniform(0.5, 3.0, (2, 2, 2))))
-        scr.c_max.copy_(torch.tensor(rng.uniform(2.0, 4.5, (2, 2, 2))))
-    c_min, c_max = (t.detach().numpy() for t in scr.limits())
+        scr.weights.copy_(torch.tensor(rng.normal(0.0, 0.5, scr.weights.shape)))
+    weights = scr.weights.detach().numpy()
     pairs = [(i, j) for i, j in itertools.permutations(range(n), 2) if np.linalg.norm(pos[j] - pos[i]) < 5.5]
     center = torch.tensor([p[0] for p in pairs])
     neigh = torch.tensor([p[1] for p in pairs])
@@ -81,12 +80,26 @@ def test_screening_equals_meam_formula():
     r = vec.norm(dim=1)
     sp = torch.tensor(species)
     got = scr(sp, center, sp[neigh], vec, r).detach().numpy()
-    inner = r.numpy() < scr.outer - 0.3  # inside the taper the weight is S itself
-    want = np.array([_meam_screening(pos, species, c_min, c_max, i, j) for i, j in pairs])
+    inner = r.numpy() < scr.outer - TAPER  # inside the taper the weight is S itself
+    want = np.array([_reference_screening(pos, species, weights, i, j) for i, j in pairs])
     np.testing.assert_allclose(got[inner], want[inner], rtol=0, atol=1e-12)
-    assert (want[inner] == 0).sum() > 10 and ((want[inner] > 0.01) & (want[inner] < 0.99)).sum() > 10
-    assert (want[inner] == 1).sum() > 10
+    assert (want[inner] < 0.2).sum() > 10 and (want[inner] > 1.2).sum() > 10
     assert np.all(got[r.numpy() >= scr.outer] == 1.0)
+
+
+def test_untrained_screening_is_neutral(tmp_path):
+    """Fresh screening weights are zero: S = 1, the model equals the unscreened one."""
+    plain = random_model(2, 5, cutoff=5.5)
+    screened = random_model(2, 5, cutoff=5.5, screening=True)
+    screened.load_state_dict(plain.state_dict(), strict=False)
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
+    atoms.rattle(0.1, seed=2)
+    atoms.numbers[::3] = 40
+    energies = []
+    for name, m, screening in (("plain", plain, False), ("screened", screened, True)):
+        export_model(m, tmp_path / f"{name}.pt", ["Cu", "Zr"], "nep", {**SMALL, "cutoff": 5.5, "screening": screening})
+        energies.append(MLIPCalculator(tmp_path / f"{name}.pt").get_potential_energy(atoms))
+    assert energies[1] == pytest.approx(energies[0], rel=1e-13)
 
 
 def test_screened_forces_and_stress_are_derivatives(screened, frames):

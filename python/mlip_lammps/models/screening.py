@@ -1,20 +1,29 @@
-"""Learned three-body screening of pair contributions, in the form of the modified embedded-atom
-method (MEAM: Baskes, PRB 46, 2727 (1992); LAMMPS ``pair_style meam``).
+"""Learned three-body screening of pair contributions, after the screening of the modified
+embedded-atom method (MEAM: Baskes, PRB 46, 2727 (1992); LAMMPS ``pair_style meam``).
 
-A third atom k near the bond i–j screens it by f_c(x), x = (C_ikj − C_min)/(C_max − C_min), with
+A third atom k near the bond i–j is described by where it sits on the family of ellipses through i
+and j,
 
-    C_ikj = (2 (X_ik + X_jk) − (X_ik − X_jk)² − 1) / (1 − (X_ik − X_jk)²),  X_ik = (r_ik / r_ij)²,
+    C_ikj = (2 (X_ik + X_jk) − (X_ik − X_jk)² − 1) / (1 − (X_ik − X_jk)²),  X_ik = (r_ik / r_ij)²
 
-(k on the ellipse C = const through i and j) and f_c(x) = (1 − (1 − x)⁴)² on 0 < x < 1, 0 below, 1
-above (continuous with its first derivative). The bond's weight is S_ij = Π_k f_c(x_ikj). C_min and
-C_max are learned per species triple (symmetric in i and j).
+(C = 0 on the segment i–j, 3 for an equilateral triangle, → ∞ far from the bond). The bond gets
+the weight
+
+    S_ij = 2 σ(−Σ_k h_{s_i s_j s_k}(C_ikj)),   σ(z) = 1 / (1 + e^−z),
+
+with h a cubic B-spline in C on [0, ``C_UPPER``] (knot spacing ``KNOT``), learned per species
+triple (symmetric in i and j), zero with two zero derivatives at C_UPPER. MEAM's own
+S_ij = Π_k f_c((C − C_min)/(C_max − C_min)) is a sharp case of it (h ≈ −log f_c, S ≈ 2 e^−Σh);
+a spline rather than learned thresholds because the thresholds hardly move by gradient descent
+(a triple outside its window gets no gradient), while every spline weight does. h starts at 0
+(S = 1, the unscreened model); σ keeps S in (0, 2) whatever the weights.
 
 Why: a screened reference (e.g. a 2NN MEAM whose C_min sits near the C of its ideal lattices)
 switches bonds on and off with sub-0.01 Å moves of a third atom. Smooth descriptors cannot
 follow that; pair contributions multiplied by a learned S_ij can, because that is how the
 reference is built.
 
-Strict locality: every k with C_ikj < C_max ≤ ``C_UPPER`` lies within √ε·r_ij of i, ε = C_UPPER² /
+Strict locality: every k with C_ikj < C_UPPER lies within √ε·r_ij of i, ε = C_UPPER² /
 (4 (C_UPPER − 1)), so k is in i's neighbour list whenever r_ij < cutoff/√ε. Beyond that the
 screening is tapered off (weight 1 − t(r_ij) (1 − S_ij), t = 1 → 0 over ``TAPER`` Å), so no
 energy jump occurs when a k crosses the cutoff.
@@ -28,10 +37,11 @@ from typing import Tuple
 import torch
 from torch import nn
 
-C_UPPER = 4.0  # the largest C_max (above 3, the C of a close-packed triangle, which some references screen)
+C_UPPER = 4.0  # screening ends here (above 3, the C of a close-packed triangle, which some references screen)
 ELLIPSE = C_UPPER * C_UPPER / (4.0 * (C_UPPER - 1.0))  # ε: (r_ik/r_ij)² bound of screening atoms
 TAPER = 0.3  # Å over which screening is switched off below the outer radius
-MIN_WIDTH = 0.05  # smallest C_max − C_min (a steeper switch would be a step)
+KNOT = 0.2  # spline knot spacing in C (MEAM windows C_max − C_min are 0.5–2.5 wide)
+SPLINE_SCALE = 4.0  # h = SPLINE_SCALE · Σ w B: Adam's ~lr steps in w then move h by a useful amount
 
 
 def edge_triplets(edge_center: torch.Tensor, first: torch.Tensor, n_atoms: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -49,33 +59,42 @@ def edge_triplets(edge_center: torch.Tensor, first: torch.Tensor, n_atoms: int) 
 
 
 class Screening(nn.Module):
-    """S_ij per edge (dimensionless, 0..1) from the edge vectors around each centre."""
+    """S_ij per edge (dimensionless, 0..2, 1 = unscreened) from the edge vectors around each centre."""
 
-    __constants__ = ["n_species", "outer", "c_upper", "ellipse", "taper", "min_width"]
+    __constants__ = ["n_species", "n_knots", "outer", "c_upper", "ellipse", "taper", "knot", "scale"]
 
-    def __init__(self, n_species: int, cutoff: float, c_min: float = 0.0):
+    def __init__(self, n_species: int, cutoff: float):
         super().__init__()
         self.n_species = n_species
         self.c_upper = C_UPPER
         self.ellipse = ELLIPSE
         self.taper = TAPER
-        self.min_width = MIN_WIDTH
+        self.knot = KNOT
+        self.scale = SPLINE_SCALE
         self.outer = cutoff / math.sqrt(ELLIPSE) - 0.01
         if self.outer <= TAPER:
             raise ValueError(f"cutoff {cutoff} Å is too short for screening")
-        # C_min, C_max as they are (Adam moves them by ~lr per step; a softplus parametrisation near
-        # its flat end hardly moved C_max), ordered and capped in limits(). Start: a wide window,
-        # C_min = c_min and C_max just below C_UPPER, so that every triple with c_min < C < C_UPPER
-        # has a gradient.
-        self.c_min = nn.Parameter(torch.full((n_species,) * 3, float(c_min)))
-        self.c_max = nn.Parameter(torch.full((n_species,) * 3, C_UPPER - MIN_WIDTH))
+        # B_b(C) = N₃(C/KNOT − b), b = −3 … K − 4 (K = C_UPPER/KNOT): the splines whose support ends
+        # by C_UPPER; weight b + 3 is column b + 3 of ``weights``
+        self.n_knots = int(round(C_UPPER / KNOT))
+        self.weights = nn.Parameter(torch.zeros(n_species, n_species, n_species, self.n_knots))
 
-    def limits(self) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(C_min, C_max), each (n_species,)*3 indexed [s_i, s_j, s_k], symmetric in s_i and s_j,
-        C_max ≤ C_UPPER and C_max − C_min ≥ MIN_WIDTH."""
-        c_max = torch.clamp(0.5 * (self.c_max + self.c_max.transpose(0, 1)), max=self.c_upper)
-        c_min = torch.minimum(0.5 * (self.c_min + self.c_min.transpose(0, 1)), c_max - self.min_width)
-        return c_min, c_max
+    def spline(self, c: torch.Tensor, triple: torch.Tensor) -> torch.Tensor:
+        """h(C) of each triple, (T,), from C (T,) in [0, C_UPPER) and the flat species-triple index (T,)."""
+        w = 0.5 * (self.weights + self.weights.transpose(0, 1))
+        # three zero columns: the splines that reach past C_UPPER
+        w = torch.cat([w.reshape(-1, self.n_knots), torch.zeros_like(w.reshape(-1, self.n_knots)[:, :3])], 1).to(c.dtype)
+        u = torch.clamp(c, min=0.0) / self.knot
+        cell = torch.clamp(torch.floor(u), max=float(self.n_knots - 1))
+        t = u - cell
+        t2 = t * t
+        t3 = t2 * t
+        s = 1.0 - t
+        basis = torch.stack([s * s * s, 3.0 * t3 - 6.0 * t2 + 4.0, -3.0 * t3 + 3.0 * t2 + 3.0 * t + 1.0, t3], 1) / 6.0
+        # splines b = cell − 3 … cell, i.e. weight columns cell … cell + 3
+        col = cell.to(torch.long).unsqueeze(1) + torch.arange(4, device=c.device)
+        flat = triple.unsqueeze(1) * (self.n_knots + 3) + col
+        return self.scale * (w.reshape(-1).index_select(0, flat.reshape(-1)).reshape(-1, 4) * basis).sum(1)
 
     def _ellipse(self, vectors: torch.Tensor, e1: torch.Tensor, e2: torch.Tensor
                  ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -104,31 +123,18 @@ class Screening(nn.Module):
         if first.numel() == 0:
             return weight
         e1, e2 = edge_triplets(edge_center, first, n)
-        # Keep the triples with C < C_UPPER: all others have f_c = 1 and no gradient (1 − d² ≤ 0 is
+        # Keep the triples with C < C_UPPER: all others have h = 0 and no gradient (1 − d² ≤ 0 is
         # outside the ellipse family, C = ∞), so dropping them is exact and keeps C finite.
         x_ik, x_jk, a, c = self._ellipse(edge_vectors.detach(), e1, e2)
         sel = torch.nonzero((x_ik < self.ellipse) & (x_jk < self.ellipse) & (a > 0.0) & (c < self.c_upper)).squeeze(1)
         e1 = e1.index_select(0, sel)
         e2 = e2.index_select(0, sel)
         x_ik, x_jk, a, c = self._ellipse(edge_vectors, e1, e2)
-        c_min, c_max = self.limits()
         s_i = center_species.index_select(0, edge_center.index_select(0, e1))
         s_j = edge_neighbor_species.index_select(0, e1)
         s_k = edge_neighbor_species.index_select(0, e2)
-        flat = (s_i * self.n_species + s_j) * self.n_species + s_k
-        lo = c_min.reshape(-1).to(r.dtype).index_select(0, flat)
-        hi = c_max.reshape(-1).to(r.dtype).index_select(0, flat)
-        x = torch.clamp((c - lo) / (hi - lo), 0.0, 1.0)
-        y = 1.0 - x
-        y2 = y * y
-        f = (1.0 - y2 * y2) ** 2
-        # S = Π f as exp Σ log f over the f > 0, and 0 where some f = 0 (a fully screening k; f and
-        # its derivatives vanish there, so the bond has no gradient): index_reduce's product has no
-        # double backward with several zeros per bond, which force training needs
-        alive = f > 0.0
-        log_f = torch.log(torch.where(alive, f, torch.ones_like(f)))
-        dead = torch.zeros_like(r).index_add(0, e1, (~alive).to(r.dtype)) > 0.0
-        s = torch.where(dead, torch.zeros_like(r), torch.exp(torch.zeros_like(r).index_add(0, e1, log_f)))
+        h = self.spline(c, (s_i * self.n_species + s_j) * self.n_species + s_k)
+        s = 2.0 * torch.sigmoid(-torch.zeros_like(r).index_add(0, e1, h))
         # taper: t = 1 up to outer − TAPER, then ½(1 + cos) down to 0 at outer
         u = torch.clamp((r - (self.outer - self.taper)) / self.taper, 0.0, 1.0)
         t = 0.5 * (1.0 + torch.cos(math.pi * u))
