@@ -44,16 +44,25 @@ KNOT = 0.2  # spline knot spacing in C (MEAM windows C_max − C_min are 0.5–2
 SPLINE_SCALE = 4.0  # h = SPLINE_SCALE · Σ w B: Adam's ~lr steps in w then move h by a useful amount
 
 
-def edge_triplets(edge_center: torch.Tensor, first: torch.Tensor, n_atoms: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """All ordered pairs (e1, e2), e1 ∈ ``first``, e2 ≠ e1 any edge with the same centre → two (T,) index tensors."""
-    order = torch.argsort(edge_center, stable=True)
-    counts = torch.bincount(edge_center, minlength=n_atoms)
-    starts = torch.cumsum(counts, 0) - counts
-    c1 = edge_center.index_select(0, first)
-    reps = counts.index_select(0, c1)
+def edge_triplets(edge_center: torch.Tensor, r: torch.Tensor, first: torch.Tensor, ratio: float
+                  ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ordered pairs (e1, e2) of edges with the same centre, e1 ∈ ``first``, e2 ≠ e1 and
+    r[e2] < ratio · r[e1] → two (T,) index tensors.
+
+    Edges are sorted by (centre, r), so each e1's partners are one run of that order, found by
+    binary search: no candidate beyond the distance bound is ever formed.
+    """
+    rd = r.detach().to(torch.float64)
+    span = float(rd.max()) * max(ratio, 1.0) + 1.0
+    key = edge_center.to(torch.float64) * span + rd
+    order = torch.argsort(key)
+    sorted_key = key.index_select(0, order)
+    c1 = edge_center.index_select(0, first).to(torch.float64) * span
+    lo = torch.searchsorted(sorted_key, c1)
+    reps = torch.searchsorted(sorted_key, c1 + ratio * rd.index_select(0, first)) - lo
     e1 = torch.repeat_interleave(first, reps)
     offset = torch.arange(e1.shape[0], device=e1.device) - torch.repeat_interleave(torch.cumsum(reps, 0) - reps, reps)
-    e2 = order.index_select(0, torch.repeat_interleave(starts.index_select(0, c1), reps) + offset)
+    e2 = order.index_select(0, torch.repeat_interleave(lo, reps) + offset)
     keep = torch.nonzero(e1 != e2).squeeze(1)
     return e1.index_select(0, keep), e2.index_select(0, keep)
 
@@ -117,12 +126,12 @@ class Screening(nn.Module):
         r: torch.Tensor,
     ) -> torch.Tensor:
         """(E,) bond weights S_eff = 1 − t(r_ij)(1 − S_ij) of every edge."""
-        n = center_species.shape[0]
         weight = torch.ones_like(r)
         first = torch.nonzero(r < self.outer).squeeze(1)
         if first.numel() == 0:
             return weight
-        e1, e2 = edge_triplets(edge_center, first, n)
+        # k with C < C_UPPER has X_ik < ε: r_ik < √ε r_ij
+        e1, e2 = edge_triplets(edge_center, r, first, math.sqrt(self.ellipse))
         # Keep the triples with C < C_UPPER: all others have h = 0 and no gradient (1 − d² ≤ 0 is
         # outside the ellipse family, C = ∞), so dropping them is exact and keeps C finite.
         x_ik, x_jk, a, c = self._ellipse(edge_vectors.detach(), e1, e2)
