@@ -27,7 +27,7 @@ Training always uses the pure-torch autograd path below.
 from __future__ import annotations
 
 import math
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -211,18 +211,20 @@ class NEPModel(DescriptorModel):
         c_ang = self.c_angular.reshape(-1, self.n_angular, self.n_basis_angular)
 
         f_rad = chebyshev_basis(r, self.cutoff, self.n_basis_radial)
+        bond: Optional[torch.Tensor] = None
         if self.screening is not None:
             bond = self.screening(center_species, edge_center, edge_neighbor_species, edge_vectors, r)
-        else:
-            bond = torch.ones_like(r)
-        g_rad = self._mix(f_rad * bond.unsqueeze(1), pair, c_rad)
+            f_rad = f_rad * bond.unsqueeze(1)
+        g_rad = self._mix(f_rad, pair, c_rad)
         q_rad = torch.zeros((n, self.n_radial), dtype=r.dtype, device=r.device).index_add(0, edge_center, g_rad)
 
         # Only edges inside the angular cutoff enter the three-body sum.
         ang = torch.nonzero(r < self.cutoff_angular).squeeze(1)
         r_a = r.index_select(0, ang)
         u = edge_vectors.index_select(0, ang) / r_a.unsqueeze(1)
-        f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular) * bond.index_select(0, ang).unsqueeze(1)
+        f_ang = chebyshev_basis(r_a, self.cutoff_angular, self.n_basis_angular)
+        if bond is not None:
+            f_ang = f_ang * bond.index_select(0, ang).unsqueeze(1)
         g_ang = self._mix(f_ang, pair.index_select(0, ang), c_ang)
         ylm = self.spherical_harmonics(u)
         A = per_center_outer_sum(edge_center.index_select(0, ang), g_ang, ylm, n)

@@ -92,7 +92,7 @@ class Screening(nn.Module):
         """h(C) of each triple, (T,), from C (T,) in [0, C_UPPER) and the flat species-triple index (T,)."""
         w = 0.5 * (self.weights + self.weights.transpose(0, 1))
         # three zero columns: the splines that reach past C_UPPER
-        w = torch.cat([w.reshape(-1, self.n_knots), torch.zeros_like(w.reshape(-1, self.n_knots)[:, :3])], 1).to(c.dtype)
+        w = nn.functional.pad(w.reshape(-1, self.n_knots), (0, 3)).to(c.dtype)
         u = torch.clamp(c, min=0.0) / self.knot
         cell = torch.clamp(torch.floor(u), max=float(self.n_knots - 1))
         t = u - cell
@@ -126,10 +126,9 @@ class Screening(nn.Module):
         r: torch.Tensor,
     ) -> torch.Tensor:
         """(E,) bond weights S_eff = 1 − t(r_ij)(1 − S_ij) of every edge."""
-        weight = torch.ones_like(r)
         first = torch.nonzero(r < self.outer).squeeze(1)
         if first.numel() == 0:
-            return weight
+            return torch.ones_like(r)
         # k with C < C_UPPER has X_ik < ε: r_ik < √ε r_ij
         e1, e2 = edge_triplets(edge_center, r, first, math.sqrt(self.ellipse))
         # Keep the triples with C < C_UPPER: all others have h = 0 and no gradient (1 − d² ≤ 0 is
@@ -138,14 +137,13 @@ class Screening(nn.Module):
         sel = torch.nonzero((x_ik < self.ellipse) & (x_jk < self.ellipse) & (a > 0.0) & (c < self.c_upper)).squeeze(1)
         e1 = e1.index_select(0, sel)
         e2 = e2.index_select(0, sel)
-        x_ik, x_jk, a, c = self._ellipse(edge_vectors, e1, e2)
+        c = self._ellipse(edge_vectors, e1, e2)[3]
         s_i = center_species.index_select(0, edge_center.index_select(0, e1))
         s_j = edge_neighbor_species.index_select(0, e1)
         s_k = edge_neighbor_species.index_select(0, e2)
         h = self.spline(c, (s_i * self.n_species + s_j) * self.n_species + s_k)
+        # edges beyond ``outer`` have no triples: S = 2σ(0) = 1 there
         s = 2.0 * torch.sigmoid(-torch.zeros_like(r).index_add(0, e1, h))
         # taper: t = 1 up to outer − TAPER, then ½(1 + cos) down to 0 at outer
         u = torch.clamp((r - (self.outer - self.taper)) / self.taper, 0.0, 1.0)
-        t = 0.5 * (1.0 + torch.cos(math.pi * u))
-        t = torch.where(r < self.outer, t, torch.zeros_like(r))
-        return weight - t * (1.0 - s)
+        return 1.0 - 0.5 * (1.0 + torch.cos(math.pi * u)) * (1.0 - s)
