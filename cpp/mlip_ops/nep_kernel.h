@@ -40,6 +40,10 @@ template <typename T> struct NepArgs {
   const int64_t *perm;                     // (E) or nullptr when edges are already grouped
   int64_t max_edges;                       // max over centres of offsets[c+1] - offsets[c]
 
+  // optional per-edge weights b_e multiplying every basis function f_k(r_e) (the screening of
+  // models/screening.py); nullptr: b = 1
+  const T *bond;    // (E)
+
   // descriptors: outputs; edge_grad: inputs
   T *q;    // (n, n_radial + n_angular l_max)
   T *A;    // (n, n_angular, n_lm)
@@ -47,6 +51,7 @@ template <typename T> struct NepArgs {
   // edge_grad only
   const T *dE_dq;    // (n, n_radial + n_angular l_max)
   T *edge_grad;      // (E, 3)
+  T *dE_dbond;       // (E) with bond: dE/db_e at fixed edge vectors
 };
 
 // Per-species MLP (SpeciesMLP in nep.py: Linear, tanh, ..., Linear to 1 output) and its input
@@ -70,6 +75,24 @@ template <typename T> struct MlpArgs {
   T *dy_dx;               // (n, n_in)
 };
 
+// Three-body screening (models/screening.py): S_eff of every edge (forward) or, from dE/dS_eff,
+// its contribution to dE/d edge_vectors (backward). Edges grouped by centre as in NepArgs.
+template <typename T> struct ScreenArgs {
+  int n_species;
+  int n_cols;             // spline columns per species triple (knots + 3 zero columns)
+  const T *table;         // (S^3, n_cols) spline weights, symmetric in i and j (Screening.table)
+  T inv_knot, scale, c_upper, ellipse, outer, taper;
+  const int64_t *center_species;    // (n)
+  const int64_t *edge_species;      // (E)
+  const T *edge_vectors;            // (E, 3)
+  const int64_t *offsets;           // (n + 1)
+  const int64_t *perm;              // (E) or nullptr
+  int64_t max_edges;
+  T *bond;                // (E) forward output
+  const T *dE_dbond;      // (E) backward input
+  T *edge_grad;           // (E, 3) backward output (edges of a centre; others untouched)
+};
+
 // edges per chunk of the vectorised stages (a multiple of 8)
 constexpr int NEP_CHUNK = 32;
 
@@ -87,6 +110,10 @@ constexpr int NEP_CHUNK = 32;
   int64_t mlp_scratch_size(const MlpArgs<float> &a);                                           \
   void mlp(const MlpArgs<double> &a, int64_t b0, int64_t b1, double *scratch);                 \
   void mlp(const MlpArgs<float> &a, int64_t b0, int64_t b1, float *scratch);                   \
+  int64_t screening_scratch_size(const ScreenArgs<double> &a);                                \
+  int64_t screening_scratch_size(const ScreenArgs<float> &a);                                 \
+  void screening(const ScreenArgs<double> &a, bool grad, int64_t c0, int64_t c1, double *s);  \
+  void screening(const ScreenArgs<float> &a, bool grad, int64_t c0, int64_t c1, float *s);    \
   }
 
 MLIP_DECLARE_KERNELS(base)

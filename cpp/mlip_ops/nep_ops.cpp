@@ -4,6 +4,10 @@
                            c_radial, c_angular, lm_weight, ylm_parent, ylm_axis, ylm_coef,
                            cutoff, cutoff_angular, l_max) -> (q, A)
      mlip::nep_edge_grad(<the same arguments>, A, dE_dq) -> edge_grad
+     mlip::nep_edge_grad_bond(<the same arguments>, A, dE_dq, bond?) -> (edge_grad, dE_dbond)
+     mlip::screening_bond(center_species, edge_center, edge_neighbor_species, edge_vectors,
+                          table, knot, scale, c_upper, ellipse, outer, taper) -> bond
+     mlip::screening_grad(<the same arguments>, dE_dbond) -> edge_grad contribution
      mlip::species_mlp(x, species, weights, biases, n_nets) -> (y, dy_dx)
      mlip::ops_info() -> str
 
@@ -15,7 +19,10 @@
    q (n, n_radial + n_angular l_max) are the raw descriptors of NEPModel.descriptors; A
    (n, n_angular, l_max (l_max + 2)) the angular sums A_nlm, which nep_edge_grad needs with
    dE_dq (n, D) to return dE/d edge_vectors (E, 3). Inference only (no autograd formulas).
-   CPU, float32/float64.
+   CPU, float32/float64. With the optional per-edge weights ``bond`` (nep_descriptors) every
+   basis function of edge e is multiplied by bond[e]; screening_bond computes them (S_eff of
+   models/screening.py, table = Screening.table()) and screening_grad turns dE/dbond into
+   dE/d edge_vectors.
 
    Edges may come in any order; edges grouped by centre (as LAMMPS builds them) avoid a
    counting sort. Python loads this library with torch.ops.load_library
@@ -31,6 +38,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <mutex>
 #include <utility>
@@ -193,6 +201,31 @@ at::Tensor index_tensor(const at::Tensor &t, const char *name)
   return t.contiguous();
 }
 
+// CSR offsets of the edges by centre (ec: valid centres); a stable counting sort (perm) when
+// they are not grouped by centre
+template <typename P> void group_by_centre(const int64_t *ec, int64_t n, int64_t nedges, bool sorted, P &p)
+{
+  p.offsets = at::empty({n + 1}, at::kLong);
+  int64_t *off = p.offsets.template data_ptr<int64_t>();
+  if (sorted) {
+    int64_t e = 0;
+    for (int64_t c = 0; c <= n; c++) {
+      while (e < nedges && ec[e] < c) e++;
+      off[c] = e;
+    }
+  } else {
+    std::memset(off, 0, sizeof(int64_t) * (n + 1));
+    for (int64_t e = 0; e < nedges; e++) off[ec[e] + 1]++;
+    for (int64_t c = 0; c < n; c++) off[c + 1] += off[c];
+    p.perm = at::empty({nedges}, at::kLong);
+    int64_t *perm = p.perm.template data_ptr<int64_t>();
+    std::vector<int64_t> pos(off, off + n);
+    for (int64_t e = 0; e < nedges; e++) perm[pos[ec[e]]++] = e;
+  }
+  for (int64_t c = 0; c < n; c++)
+    if (off[c + 1] - off[c] > p.max_edges) p.max_edges = off[c + 1] - off[c];
+}
+
 Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center,
                  const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
                  const at::Tensor &c_radial, const at::Tensor &c_angular,
@@ -269,26 +302,7 @@ Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center
     }
   }
 
-  // CSR offsets; a stable counting sort when the edges are not grouped by centre
-  p.offsets = at::empty({p.n + 1}, at::kLong);
-  int64_t *off = p.offsets.data_ptr<int64_t>();
-  if (sorted) {
-    int64_t e = 0;
-    for (int64_t c = 0; c <= p.n; c++) {
-      while (e < p.nedges && ec[e] < c) e++;
-      off[c] = e;
-    }
-  } else {
-    std::memset(off, 0, sizeof(int64_t) * (p.n + 1));
-    for (int64_t e = 0; e < p.nedges; e++) off[ec[e] + 1]++;
-    for (int64_t c = 0; c < p.n; c++) off[c + 1] += off[c];
-    p.perm = at::empty({p.nedges}, at::kLong);
-    int64_t *perm = p.perm.data_ptr<int64_t>();
-    std::vector<int64_t> pos(off, off + p.n);
-    for (int64_t e = 0; e < p.nedges; e++) perm[pos[ec[e]]++] = e;
-  }
-  for (int64_t c = 0; c < p.n; c++)
-    if (off[c + 1] - off[c] > p.max_edges) p.max_edges = off[c + 1] - off[c];
+  group_by_centre(ec, p.n, p.nedges, sorted, p);
   return p;
 }
 
@@ -329,21 +343,32 @@ void run_parallel(const Prepared &p, const NepArgs<T> &args, Kernel kernel)
   });
 }
 
+// the optional per-edge weights of the screened model (NepArgs::bond), in the edges' dtype
+at::Tensor bond_weights(const c10::optional<at::Tensor> &bond, const Prepared &p)
+{
+  if (!bond.has_value() || !bond->defined()) return at::Tensor();
+  TORCH_CHECK(bond->dim() == 1 && bond->size(0) == p.nedges, "mlip ops: bond must have shape [",
+              p.nedges, "], got ", bond->sizes());
+  return bond->detach().to(at::kCPU, p.vectors.scalar_type()).contiguous();
+}
+
 std::tuple<at::Tensor, at::Tensor> nep_descriptors(
     const at::Tensor &center_species, const at::Tensor &edge_center,
     const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
     const at::Tensor &c_radial, const at::Tensor &c_angular, const at::Tensor &lm_weight,
     const at::Tensor &ylm_parent, const at::Tensor &ylm_axis, const at::Tensor &ylm_coef,
-    double cutoff, double cutoff_angular, int64_t l_max)
+    double cutoff, double cutoff_angular, int64_t l_max, const c10::optional<at::Tensor> &bond)
 {
   const Prepared p = prepare(center_species, edge_center, edge_neighbor_species, edge_vectors,
                              c_radial, c_angular, lm_weight, ylm_parent, ylm_axis, ylm_coef,
                              cutoff, cutoff_angular, l_max);
+  const at::Tensor b = bond_weights(bond, p);
   const auto opts = p.vectors.options();
   at::Tensor q = pooled_empty({p.n, p.nr + p.na * p.L}, opts);
   at::Tensor A = pooled_empty({p.n, p.na, p.L * (p.L + 2)}, opts);
   AT_DISPATCH_FLOATING_TYPES(p.vectors.scalar_type(), "mlip::nep_descriptors", [&] {
     NepArgs<scalar_t> args = make_args<scalar_t>(p);
+    args.bond = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
     args.q = q.data_ptr<scalar_t>();
     args.A = A.data_ptr<scalar_t>();
     run_parallel<scalar_t>(p, args, [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1,
@@ -357,13 +382,14 @@ std::tuple<at::Tensor, at::Tensor> nep_descriptors(
   return {q, A};
 }
 
-at::Tensor nep_edge_grad(const at::Tensor &center_species, const at::Tensor &edge_center,
-                         const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
-                         const at::Tensor &c_radial, const at::Tensor &c_angular,
-                         const at::Tensor &lm_weight, const at::Tensor &ylm_parent,
-                         const at::Tensor &ylm_axis, const at::Tensor &ylm_coef, double cutoff,
-                         double cutoff_angular, int64_t l_max, const at::Tensor &A,
-                         const at::Tensor &dE_dq)
+// dE/d edge_vectors and, with bond weights, dE/d bond (empty without)
+std::tuple<at::Tensor, at::Tensor> nep_edge_grad_bond(
+    const at::Tensor &center_species, const at::Tensor &edge_center,
+    const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+    const at::Tensor &c_radial, const at::Tensor &c_angular, const at::Tensor &lm_weight,
+    const at::Tensor &ylm_parent, const at::Tensor &ylm_axis, const at::Tensor &ylm_coef,
+    double cutoff, double cutoff_angular, int64_t l_max, const at::Tensor &A,
+    const at::Tensor &dE_dq, const c10::optional<at::Tensor> &bond)
 {
   const Prepared p = prepare(center_species, edge_center, edge_neighbor_species, edge_vectors,
                              c_radial, c_angular, lm_weight, ylm_parent, ylm_axis, ylm_coef,
@@ -378,12 +404,16 @@ at::Tensor nep_edge_grad(const at::Tensor &center_species, const at::Tensor &edg
   const auto dtype = p.vectors.scalar_type();
   const at::Tensor Ac = A.detach().to(at::kCPU, dtype).contiguous();
   const at::Tensor G = dE_dq.detach().to(at::kCPU, dtype).contiguous();
+  const at::Tensor b = bond_weights(bond, p);
   at::Tensor grad = pooled_empty({p.nedges, 3}, p.vectors.options());
+  at::Tensor dbond = pooled_empty({b.defined() ? p.nedges : 0}, p.vectors.options());
   AT_DISPATCH_FLOATING_TYPES(dtype, "mlip::nep_edge_grad", [&] {
     NepArgs<scalar_t> args = make_args<scalar_t>(p);
     args.A = const_cast<scalar_t *>(Ac.data_ptr<scalar_t>());
     args.dE_dq = G.data_ptr<scalar_t>();
     args.edge_grad = grad.data_ptr<scalar_t>();
+    args.bond = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
+    args.dE_dbond = b.defined() ? dbond.data_ptr<scalar_t>() : nullptr;
     run_parallel<scalar_t>(p, args, [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1,
                                        scalar_t *s) {
 #ifdef MLIP_OPS_HAVE_AVX2
@@ -392,7 +422,128 @@ at::Tensor nep_edge_grad(const at::Tensor &center_species, const at::Tensor &edg
       base::edge_grad(a, c0, c1, s);
     });
   });
-  return grad;
+  return {grad, dbond};
+}
+
+at::Tensor nep_edge_grad(const at::Tensor &center_species, const at::Tensor &edge_center,
+                         const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                         const at::Tensor &c_radial, const at::Tensor &c_angular,
+                         const at::Tensor &lm_weight, const at::Tensor &ylm_parent,
+                         const at::Tensor &ylm_axis, const at::Tensor &ylm_coef, double cutoff,
+                         double cutoff_angular, int64_t l_max, const at::Tensor &A,
+                         const at::Tensor &dE_dq)
+{
+  return std::get<0>(nep_edge_grad_bond(center_species, edge_center, edge_neighbor_species,
+                                        edge_vectors, c_radial, c_angular, lm_weight, ylm_parent,
+                                        ylm_axis, ylm_coef, cutoff, cutoff_angular, l_max, A, dE_dq,
+                                        c10::nullopt));
+}
+
+// ---- three-body screening (models/screening.py): S_eff of every edge and its backward
+
+struct Grouped {
+  at::Tensor offsets, perm;
+  int64_t max_edges = 0;
+};
+
+// checked inputs of the screening ops; runs the forward (bond) or backward (grad) pass
+at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edge_center,
+                         const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                         const at::Tensor &table, double knot, double scale, double c_upper,
+                         double ellipse, double outer, double taper, const at::Tensor *dE_dbond)
+{
+  TORCH_CHECK(edge_vectors.dim() == 2 && edge_vectors.size(1) == 3 && edge_vectors.device().is_cpu(),
+              "mlip::screening: edge_vectors must have shape [E, 3] on the CPU, got ", edge_vectors.sizes());
+  const auto dtype = edge_vectors.scalar_type();
+  TORCH_CHECK(dtype == at::kDouble || dtype == at::kFloat,
+              "mlip::screening: edge_vectors must be float32 or float64, got ", dtype);
+  const at::Tensor cs = index_tensor(center_species, "center_species");
+  const at::Tensor ec = index_tensor(edge_center, "edge_center");
+  const at::Tensor es = index_tensor(edge_neighbor_species, "edge_neighbor_species");
+  const at::Tensor v = edge_vectors.detach().contiguous();
+  const int64_t n = cs.size(0), E = v.size(0);
+  TORCH_CHECK(ec.size(0) == E && es.size(0) == E, "mlip::screening: edge_center, edge_neighbor_species "
+              "and edge_vectors must have the same length");
+  TORCH_CHECK(table.dim() == 2 && table.size(1) >= 4, "mlip::screening: table must be [S^3, n_cols >= 4]");
+  int64_t S = 1;
+  while (S * S * S < table.size(0)) S++;
+  TORCH_CHECK(S * S * S == table.size(0), "mlip::screening: table has ", table.size(0),
+              " rows, not a cube S^3");
+  TORCH_CHECK(knot > 0.0 && taper > 0.0 && outer > taper && c_upper > 1.0 && ellipse > 0.0,
+              "mlip::screening: invalid constants");
+  const int64_t *csp = cs.data_ptr<int64_t>(), *ecp = ec.data_ptr<int64_t>(), *esp = es.data_ptr<int64_t>();
+  bool sorted = true;
+  for (int64_t i = 0; i < n; i++)
+    TORCH_CHECK(csp[i] >= 0 && csp[i] < S, "mlip::screening: center_species[", i, "] = ", csp[i],
+                " is outside [0, ", S, ")");
+  for (int64_t e = 0; e < E; e++) {
+    TORCH_CHECK(esp[e] >= 0 && esp[e] < S && ecp[e] >= 0 && ecp[e] < n,
+                "mlip::screening: edge ", e, " has centre ", ecp[e], " and species ", esp[e],
+                " outside [0, ", n, ") and [0, ", S, ")");
+    if (e > 0) sorted &= ecp[e] >= ecp[e - 1];
+  }
+  Grouped gr;
+  group_by_centre(ecp, n, E, sorted, gr);
+  const at::Tensor tab = table.detach().to(at::kCPU, dtype).contiguous();
+  at::Tensor g;
+  if (dE_dbond) {
+    TORCH_CHECK(dE_dbond->dim() == 1 && dE_dbond->size(0) == E, "mlip::screening_grad: dE_dbond must have shape [",
+                E, "], got ", dE_dbond->sizes());
+    g = dE_dbond->detach().to(at::kCPU, dtype).contiguous();
+  }
+  at::Tensor out = dE_dbond ? at::zeros({E, 3}, v.options()) : at::empty({E}, v.options());    // edges of no centre keep 0
+  AT_DISPATCH_FLOATING_TYPES(dtype, "mlip::screening", [&] {
+    ScreenArgs<scalar_t> a{};
+    a.n_species = static_cast<int>(S);
+    a.n_cols = static_cast<int>(tab.size(1));
+    a.table = tab.data_ptr<scalar_t>();
+    a.inv_knot = static_cast<scalar_t>(1.0 / knot);
+    a.scale = static_cast<scalar_t>(scale);
+    a.c_upper = static_cast<scalar_t>(c_upper);
+    a.ellipse = static_cast<scalar_t>(ellipse);
+    a.outer = static_cast<scalar_t>(outer);
+    a.taper = static_cast<scalar_t>(taper);
+    a.center_species = csp;
+    a.edge_species = esp;
+    a.edge_vectors = v.data_ptr<scalar_t>();
+    a.offsets = gr.offsets.data_ptr<int64_t>();
+    a.perm = gr.perm.defined() ? gr.perm.data_ptr<int64_t>() : nullptr;
+    a.max_edges = gr.max_edges;
+    const bool grad = dE_dbond != nullptr;
+    if (grad) {
+      a.dE_dbond = g.data_ptr<scalar_t>();
+      a.edge_grad = out.data_ptr<scalar_t>();
+    } else {
+      a.bond = out.data_ptr<scalar_t>();
+    }
+    const int64_t scratch = base::screening_scratch_size(a);
+    at::parallel_for(0, n, GRAIN, [&](int64_t c0, int64_t c1) {
+      std::vector<scalar_t> buf(scratch);
+#ifdef MLIP_OPS_HAVE_AVX2
+      if (use_avx2()) return avx2::screening(a, grad, c0, c1, buf.data());
+#endif
+      base::screening(a, grad, c0, c1, buf.data());
+    });
+  });
+  return out;
+}
+
+at::Tensor screening_bond(const at::Tensor &center_species, const at::Tensor &edge_center,
+                          const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                          const at::Tensor &table, double knot, double scale, double c_upper,
+                          double ellipse, double outer, double taper)
+{
+  return screening_run(center_species, edge_center, edge_neighbor_species, edge_vectors, table, knot,
+                       scale, c_upper, ellipse, outer, taper, nullptr);
+}
+
+at::Tensor screening_grad(const at::Tensor &center_species, const at::Tensor &edge_center,
+                          const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                          const at::Tensor &table, double knot, double scale, double c_upper,
+                          double ellipse, double outer, double taper, const at::Tensor &dE_dbond)
+{
+  return screening_run(center_species, edge_center, edge_neighbor_species, edge_vectors, table, knot,
+                       scale, c_upper, ellipse, outer, taper, &dE_dbond);
 }
 
 // ---- per-species MLP (SpeciesMLP) forward and input gradient
@@ -534,7 +685,7 @@ std::tuple<at::Tensor, at::Tensor> species_mlp(const at::Tensor &x_in, const at:
 
 std::string ops_info()
 {
-  return std::string("mlip_ops 1; kernels ") + (use_avx2() ? "avx2+fma" : "baseline") +
+  return std::string("mlip_ops 2; kernels ") + (use_avx2() ? "avx2+fma" : "baseline") +
       "; torch threads " + std::to_string(at::get_num_threads());
 }
 
@@ -552,10 +703,21 @@ TORCH_LIBRARY(mlip, m)
 {
   m.def("nep_descriptors(Tensor center_species, Tensor edge_center, "
         "Tensor edge_neighbor_species, Tensor edge_vectors, Tensor c_radial, Tensor c_angular, "
-        "Tensor lm_weight, Tensor ylm_parent, Tensor ylm_axis, Tensor ylm_coef, float cutoff, float cutoff_angular, int l_max) -> (Tensor, Tensor)");
+        "Tensor lm_weight, Tensor ylm_parent, Tensor ylm_axis, Tensor ylm_coef, float cutoff, float cutoff_angular, int l_max, "
+        "Tensor? bond=None) -> (Tensor, Tensor)");
   m.def("nep_edge_grad(Tensor center_species, Tensor edge_center, "
         "Tensor edge_neighbor_species, Tensor edge_vectors, Tensor c_radial, Tensor c_angular, "
         "Tensor lm_weight, Tensor ylm_parent, Tensor ylm_axis, Tensor ylm_coef, float cutoff, float cutoff_angular, int l_max, Tensor A, Tensor dE_dq) -> Tensor");
+  m.def("nep_edge_grad_bond(Tensor center_species, Tensor edge_center, "
+        "Tensor edge_neighbor_species, Tensor edge_vectors, Tensor c_radial, Tensor c_angular, "
+        "Tensor lm_weight, Tensor ylm_parent, Tensor ylm_axis, Tensor ylm_coef, float cutoff, float cutoff_angular, int l_max, Tensor A, Tensor dE_dq, "
+        "Tensor? bond) -> (Tensor, Tensor)");
+  m.def("screening_bond(Tensor center_species, Tensor edge_center, Tensor edge_neighbor_species, "
+        "Tensor edge_vectors, Tensor table, float knot, float scale, float c_upper, float ellipse, float outer, "
+        "float taper) -> Tensor");
+  m.def("screening_grad(Tensor center_species, Tensor edge_center, Tensor edge_neighbor_species, "
+        "Tensor edge_vectors, Tensor table, float knot, float scale, float c_upper, float ellipse, float outer, "
+        "float taper, Tensor dE_dbond) -> Tensor");
   m.def("species_mlp(Tensor x, Tensor species, Tensor[] weights, Tensor[] biases, int n_nets) "
         "-> (Tensor, Tensor)");
   m.def("ops_info() -> str", &mlip_ops::ops_info);
@@ -565,5 +727,8 @@ TORCH_LIBRARY_IMPL(mlip, CPU, m)
 {
   m.impl("nep_descriptors", &mlip_ops::nep_descriptors);
   m.impl("nep_edge_grad", &mlip_ops::nep_edge_grad);
+  m.impl("nep_edge_grad_bond", &mlip_ops::nep_edge_grad_bond);
+  m.impl("screening_bond", &mlip_ops::screening_bond);
+  m.impl("screening_grad", &mlip_ops::screening_grad);
   m.impl("species_mlp", &mlip_ops::species_mlp);
 }

@@ -29,7 +29,7 @@ def export_model(
     """Script ``model`` in ``dtype`` with frozen weights and write it atomically to ``path``.
 
     ``fused``: evaluate with the fused C++ operators of ``libmlip_ops.so`` (every submodule with
-    ``supports_fused`` true, e.g. NEPModel without screening, also inside ZBL or committee wrappers). ``None`` (default)
+    ``supports_fused`` true: NEPModel, also inside ZBL or committee wrappers). ``None`` (default)
     uses them when the library is available; the metadata then records ``"requires_ops": "mlip"``
     and consumers must load the library (mlip_lammps and pair_style mlip do). ``created``
     overrides the export time stamp (re-exports keep the original one).
@@ -43,8 +43,8 @@ def export_model(
         fused = bool(fusable) and load_ops()
     elif fused:
         if not fusable:
-            raise ValueError(f"this '{architecture}' model has no fused kernels (the equivariant architecture and "
-                             "NEP with screening run on the pure-torch path)")
+            raise ValueError(f"this '{architecture}' model has no fused kernels (the equivariant architecture "
+                             "runs on the pure-torch path)")
         if not load_ops():
             raise RuntimeError(f"export with fused=True needs the mlip torch operators: {load_error()}")
     for sub in fusable:

@@ -19,7 +19,7 @@ Forces and virials come from autograd of the total energy with respect to the ed
 
 Inference fast path: with ``fused = True`` (set by export when ``libmlip_ops.so`` is available,
 see mlip_lammps/ops.py and cpp/mlip_ops/), an eval-mode model on the CPU computes the
-descriptors, the MLP with dE/dq, and the edge derivatives with the fused C++ operators
+descriptors (screening included), the MLP with dE/dq, and the edge derivatives with the fused C++ operators
 ``torch.ops.mlip.*`` (no autograd). Same numbers to rounding, about 10x faster.
 Training always uses the pure-torch autograd path below.
 """
@@ -186,7 +186,7 @@ class NEPModel(DescriptorModel):
         self.screening = Screening(n_species, cutoff) if screening else None
         # inference with the fused torch.ops.mlip kernels (export sets it; needs mlip_lammps.ops)
         self.fused = False
-        self.supports_fused = not screening  # the kernels have no screening
+        self.supports_fused = True  # the kernels cover every option, screening too
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # models exported before per-species normalisation hold one (n_descriptors,) row
@@ -276,9 +276,12 @@ class NEPModel(DescriptorModel):
         c_angular = self.c_angular.detach().to(dtype)
         lm_weight = self.lm_weight.to(dtype)
         sh = self.spherical_harmonics  # the kernels use the model's Y_lm coefficients
+        bond: Optional[torch.Tensor] = None
+        if self.screening is not None:
+            bond = self.screening.fused_bond(center_species, edge_center, edge_neighbor_species, vectors)
         q, A = torch.ops.mlip.nep_descriptors(
             center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
-            lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
+            lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max, bond,
         )
         # the MLP and dE/dq in C++ too (no torch autograd, no BLAS: see cpp/mlip_ops/nep_ops.cpp)
         std = self.descriptor_std.index_select(0, center_species)
@@ -295,9 +298,18 @@ class NEPModel(DescriptorModel):
         dy_dx = self.mlp.add_linear_grad(dy_dx, center_species)
         energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
         dE_dq = dy_dx * (self.energy_scale / std)
-        edge_grad = torch.ops.mlip.nep_edge_grad(
-            center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
-            lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
-            A, dE_dq,
-        )
+        if bond is None or self.screening is None:
+            edge_grad = torch.ops.mlip.nep_edge_grad(
+                center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
+                lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
+                A, dE_dq,
+            )
+        else:  # dE/dv at fixed S_eff, plus dE/dS_eff through the screening triples
+            edge_grad, dE_dbond = torch.ops.mlip.nep_edge_grad_bond(
+                center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
+                lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
+                A, dE_dq, bond,
+            )
+            edge_grad = edge_grad + self.screening.fused_grad(
+                center_species, edge_center, edge_neighbor_species, vectors, dE_dbond)
         return energy.detach(), edge_grad

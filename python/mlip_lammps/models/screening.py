@@ -88,11 +88,15 @@ class Screening(nn.Module):
         self.n_knots = int(round(C_UPPER / KNOT))
         self.weights = nn.Parameter(torch.zeros(n_species, n_species, n_species, self.n_knots))
 
+    def table(self, dtype: torch.dtype) -> torch.Tensor:
+        """Spline weights symmetrised in i and j, (S³, n_knots + 3): column b + 3 weighs B_b, and
+        the three zero columns are the splines that reach past C_UPPER."""
+        w = 0.5 * (self.weights + self.weights.transpose(0, 1))
+        return nn.functional.pad(w.reshape(-1, self.n_knots), (0, 3)).to(dtype)
+
     def spline(self, c: torch.Tensor, triple: torch.Tensor) -> torch.Tensor:
         """h(C) of each triple, (T,), from C (T,) in [0, C_UPPER) and the flat species-triple index (T,)."""
-        w = 0.5 * (self.weights + self.weights.transpose(0, 1))
-        # three zero columns: the splines that reach past C_UPPER
-        w = nn.functional.pad(w.reshape(-1, self.n_knots), (0, 3)).to(c.dtype)
+        w = self.table(c.dtype)
         u = torch.clamp(c, min=0.0) / self.knot
         cell = torch.clamp(torch.floor(u), max=float(self.n_knots - 1))
         t = u - cell
@@ -147,3 +151,20 @@ class Screening(nn.Module):
         # taper: t = 1 up to outer − TAPER, then ½(1 + cos) down to 0 at outer
         u = torch.clamp((r - (self.outer - self.taper)) / self.taper, 0.0, 1.0)
         return 1.0 - 0.5 * (1.0 + torch.cos(math.pi * u)) * (1.0 - s)
+
+    # The fused inference path (NEPModel._forward_fused, needs mlip_lammps.ops): the same S_eff
+    # and its backward in C++ (cpp/mlip_ops/nep_ops.cpp), no autograd.
+
+    def fused_bond(self, center_species: torch.Tensor, edge_center: torch.Tensor,
+                   edge_neighbor_species: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+        """(E,) S_eff of every edge, as forward()."""
+        return torch.ops.mlip.screening_bond(
+            center_species, edge_center, edge_neighbor_species, vectors, self.table(vectors.dtype).detach(),
+            self.knot, self.scale, self.c_upper, self.ellipse, self.outer, self.taper)
+
+    def fused_grad(self, center_species: torch.Tensor, edge_center: torch.Tensor, edge_neighbor_species: torch.Tensor,
+                   vectors: torch.Tensor, dE_dbond: torch.Tensor) -> torch.Tensor:
+        """(E, 3) Σ_e dE/dS_eff[e] · dS_eff[e]/d edge_vectors, from dE_dbond (E,)."""
+        return torch.ops.mlip.screening_grad(
+            center_species, edge_center, edge_neighbor_species, vectors, self.table(vectors.dtype).detach(),
+            self.knot, self.scale, self.c_upper, self.ellipse, self.outer, self.taper, dE_dbond)
