@@ -70,7 +70,7 @@ def load_error() -> str:
 
 
 def ops_info() -> str:
-    """e.g. 'mlip_ops 1; kernels avx2+fma; torch threads 1' (raises if unavailable)."""
+    """e.g. 'mlip_ops 2; kernels avx2+fma; torch threads 1' (raises if unavailable)."""
     if not load_ops():
         raise RuntimeError(f"the mlip torch operators are not available: {load_error()}")
     return torch.ops.mlip.ops_info()
