@@ -90,7 +90,7 @@ template <typename T> struct ScreenArgs {
   int64_t max_edges;
   T *bond;                // (E) forward output
   const T *dE_dbond;      // (E) backward input
-  T *edge_grad;           // (E, 3) backward output (edges of a centre; others untouched)
+  T *edge_grad;           // (E, 3) backward output
 };
 
 // edges per chunk of the vectorised stages (a multiple of 8)

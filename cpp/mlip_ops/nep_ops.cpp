@@ -133,12 +133,16 @@ at::Tensor pooled_empty(at::IntArrayRef sizes, const at::TensorOptions &options)
 }
 
 // checked, contiguous inputs and the edge grouping (CSR) by centre
-struct Prepared {
-  at::Tensor center_species, edge_center, edge_species, vectors, c_radial, c_angular, lm_weight;
-  at::Tensor ylm_coef;    // (YLM_TERMS) coefficients of the Y_lm terms (nep_ylm_terms.h)
+struct Graph {
+  at::Tensor center_species, edge_center, edge_species, vectors;
   at::Tensor offsets;    // (n + 1) int64
   at::Tensor perm;       // (E) int64, undefined when edges are already grouped by centre
   int64_t n = 0, nedges = 0, max_edges = 0;
+};
+
+struct Prepared : Graph {
+  at::Tensor c_radial, c_angular, lm_weight;
+  at::Tensor ylm_coef;    // (YLM_TERMS) coefficients of the Y_lm terms (nep_ylm_terms.h)
   int S = 0, nr = 0, nbr = 0, na = 0, nba = 0, L = 0;
   double cutoff = 0.0, cutoff_angular = 0.0;
 };
@@ -201,39 +205,12 @@ at::Tensor index_tensor(const at::Tensor &t, const char *name)
   return t.contiguous();
 }
 
-// CSR offsets of the edges by centre (ec: valid centres); a stable counting sort (perm) when
-// they are not grouped by centre
-template <typename P> void group_by_centre(const int64_t *ec, int64_t n, int64_t nedges, bool sorted, P &p)
+// checked, contiguous graph tensors (species in [0, S)) and the edge grouping (CSR) by centre:
+// a stable counting sort (perm) when the edges are not grouped by centre
+Graph prepare_graph(const at::Tensor &center_species, const at::Tensor &edge_center,
+                    const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors, int64_t S)
 {
-  p.offsets = at::empty({n + 1}, at::kLong);
-  int64_t *off = p.offsets.template data_ptr<int64_t>();
-  if (sorted) {
-    int64_t e = 0;
-    for (int64_t c = 0; c <= n; c++) {
-      while (e < nedges && ec[e] < c) e++;
-      off[c] = e;
-    }
-  } else {
-    std::memset(off, 0, sizeof(int64_t) * (n + 1));
-    for (int64_t e = 0; e < nedges; e++) off[ec[e] + 1]++;
-    for (int64_t c = 0; c < n; c++) off[c + 1] += off[c];
-    p.perm = at::empty({nedges}, at::kLong);
-    int64_t *perm = p.perm.template data_ptr<int64_t>();
-    std::vector<int64_t> pos(off, off + n);
-    for (int64_t e = 0; e < nedges; e++) perm[pos[ec[e]]++] = e;
-  }
-  for (int64_t c = 0; c < n; c++)
-    if (off[c + 1] - off[c] > p.max_edges) p.max_edges = off[c + 1] - off[c];
-}
-
-Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center,
-                 const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
-                 const at::Tensor &c_radial, const at::Tensor &c_angular,
-                 const at::Tensor &lm_weight, const at::Tensor &ylm_parent,
-                 const at::Tensor &ylm_axis, const at::Tensor &ylm_coef, double cutoff,
-                 double cutoff_angular, int64_t l_max)
-{
-  Prepared p;
+  Graph p;
   TORCH_CHECK(edge_vectors.dim() == 2 && edge_vectors.size(1) == 3,
               "mlip ops: edge_vectors must have shape [E, 3], got ", edge_vectors.sizes());
   TORCH_CHECK(edge_vectors.device().is_cpu(), "mlip ops: edge_vectors must be on the CPU");
@@ -251,37 +228,7 @@ Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center
               p.edge_species.size(0), ") and edge_vectors (", p.nedges,
               ") must have the same length");
 
-  TORCH_CHECK(c_radial.dim() == 4 && c_angular.dim() == 4,
-              "mlip ops: c_radial and c_angular must be 4-D [S, S, n, n_basis]");
-  TORCH_CHECK(c_radial.size(0) == c_radial.size(1) && c_angular.size(0) == c_radial.size(0) &&
-                  c_angular.size(1) == c_radial.size(0) && c_radial.size(0) > 0,
-              "mlip ops: c_radial ", c_radial.sizes(), " and c_angular ", c_angular.sizes(),
-              " must both start with [S, S]");
-  TORCH_CHECK(c_radial.size(2) > 0 && c_radial.size(3) > 0 && c_angular.size(2) > 0 &&
-                  c_angular.size(3) > 0,
-              "mlip ops: empty coefficient tensors");
-  TORCH_CHECK(l_max >= 1 && l_max <= 4, "mlip ops: l_max must be 1..4, got ", l_max);
-  TORCH_CHECK(cutoff > 0.0 && cutoff_angular > 0.0 && cutoff_angular <= cutoff,
-              "mlip ops: need 0 < cutoff_angular <= cutoff, got ", cutoff_angular, " and ",
-              cutoff);
-  p.c_radial = c_radial.detach().to(at::kCPU, dtype).contiguous();
-  p.c_angular = c_angular.detach().to(at::kCPU, dtype).contiguous();
-  TORCH_CHECK(lm_weight.dim() == 1 && lm_weight.size(0) == l_max * (l_max + 2),
-              "mlip ops: lm_weight must have shape [", l_max * (l_max + 2), "] for l_max ", l_max,
-              ", got ", lm_weight.sizes());
-  p.lm_weight = lm_weight.detach().to(at::kCPU, dtype).contiguous();
-  p.ylm_coef = ylm_term_coefficients(ylm_parent, ylm_axis, ylm_coef, l_max).to(dtype);
-  p.S = static_cast<int>(c_radial.size(0));
-  p.nr = static_cast<int>(c_radial.size(2));
-  p.nbr = static_cast<int>(c_radial.size(3));
-  p.na = static_cast<int>(c_angular.size(2));
-  p.nba = static_cast<int>(c_angular.size(3));
-  p.L = static_cast<int>(l_max);
-  p.cutoff = cutoff;
-  p.cutoff_angular = cutoff_angular;
-
   // species ranges
-  const int64_t S = p.S;
   const int64_t *cs = p.center_species.data_ptr<int64_t>();
   for (int64_t i = 0; i < p.n; i++)
     TORCH_CHECK(cs[i] >= 0 && cs[i] < S, "mlip ops: center_species[", i, "] = ", cs[i],
@@ -302,7 +249,67 @@ Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center
     }
   }
 
-  group_by_centre(ec, p.n, p.nedges, sorted, p);
+  p.offsets = at::empty({p.n + 1}, at::kLong);
+  int64_t *off = p.offsets.data_ptr<int64_t>();
+  if (sorted) {
+    int64_t e = 0;
+    for (int64_t c = 0; c <= p.n; c++) {
+      while (e < p.nedges && ec[e] < c) e++;
+      off[c] = e;
+    }
+  } else {
+    std::memset(off, 0, sizeof(int64_t) * (p.n + 1));
+    for (int64_t e = 0; e < p.nedges; e++) off[ec[e] + 1]++;
+    for (int64_t c = 0; c < p.n; c++) off[c + 1] += off[c];
+    p.perm = at::empty({p.nedges}, at::kLong);
+    int64_t *perm = p.perm.data_ptr<int64_t>();
+    std::vector<int64_t> pos(off, off + p.n);
+    for (int64_t e = 0; e < p.nedges; e++) perm[pos[ec[e]]++] = e;
+  }
+  for (int64_t c = 0; c < p.n; c++)
+    if (off[c + 1] - off[c] > p.max_edges) p.max_edges = off[c + 1] - off[c];
+  return p;
+}
+
+Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center,
+                 const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                 const at::Tensor &c_radial, const at::Tensor &c_angular,
+                 const at::Tensor &lm_weight, const at::Tensor &ylm_parent,
+                 const at::Tensor &ylm_axis, const at::Tensor &ylm_coef, double cutoff,
+                 double cutoff_angular, int64_t l_max)
+{
+  Prepared p;
+  TORCH_CHECK(c_radial.dim() == 4 && c_angular.dim() == 4,
+              "mlip ops: c_radial and c_angular must be 4-D [S, S, n, n_basis]");
+  TORCH_CHECK(c_radial.size(0) == c_radial.size(1) && c_angular.size(0) == c_radial.size(0) &&
+                  c_angular.size(1) == c_radial.size(0) && c_radial.size(0) > 0,
+              "mlip ops: c_radial ", c_radial.sizes(), " and c_angular ", c_angular.sizes(),
+              " must both start with [S, S]");
+  TORCH_CHECK(c_radial.size(2) > 0 && c_radial.size(3) > 0 && c_angular.size(2) > 0 &&
+                  c_angular.size(3) > 0,
+              "mlip ops: empty coefficient tensors");
+  static_cast<Graph &>(p) = prepare_graph(center_species, edge_center, edge_neighbor_species,
+                                          edge_vectors, c_radial.size(0));
+  const auto dtype = p.vectors.scalar_type();
+  TORCH_CHECK(l_max >= 1 && l_max <= 4, "mlip ops: l_max must be 1..4, got ", l_max);
+  TORCH_CHECK(cutoff > 0.0 && cutoff_angular > 0.0 && cutoff_angular <= cutoff,
+              "mlip ops: need 0 < cutoff_angular <= cutoff, got ", cutoff_angular, " and ",
+              cutoff);
+  p.c_radial = c_radial.detach().to(at::kCPU, dtype).contiguous();
+  p.c_angular = c_angular.detach().to(at::kCPU, dtype).contiguous();
+  TORCH_CHECK(lm_weight.dim() == 1 && lm_weight.size(0) == l_max * (l_max + 2),
+              "mlip ops: lm_weight must have shape [", l_max * (l_max + 2), "] for l_max ", l_max,
+              ", got ", lm_weight.sizes());
+  p.lm_weight = lm_weight.detach().to(at::kCPU, dtype).contiguous();
+  p.ylm_coef = ylm_term_coefficients(ylm_parent, ylm_axis, ylm_coef, l_max).to(dtype);
+  p.S = static_cast<int>(c_radial.size(0));
+  p.nr = static_cast<int>(c_radial.size(2));
+  p.nbr = static_cast<int>(c_radial.size(3));
+  p.na = static_cast<int>(c_angular.size(2));
+  p.nba = static_cast<int>(c_angular.size(3));
+  p.L = static_cast<int>(l_max);
+  p.cutoff = cutoff;
+  p.cutoff_angular = cutoff_angular;
   return p;
 }
 
@@ -441,29 +448,12 @@ at::Tensor nep_edge_grad(const at::Tensor &center_species, const at::Tensor &edg
 
 // ---- three-body screening (models/screening.py): S_eff of every edge and its backward
 
-struct Grouped {
-  at::Tensor offsets, perm;
-  int64_t max_edges = 0;
-};
-
 // checked inputs of the screening ops; runs the forward (bond) or backward (grad) pass
 at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edge_center,
                          const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
                          const at::Tensor &table, double knot, double scale, double c_upper,
                          double ellipse, double outer, double taper, const at::Tensor *dE_dbond)
 {
-  TORCH_CHECK(edge_vectors.dim() == 2 && edge_vectors.size(1) == 3 && edge_vectors.device().is_cpu(),
-              "mlip::screening: edge_vectors must have shape [E, 3] on the CPU, got ", edge_vectors.sizes());
-  const auto dtype = edge_vectors.scalar_type();
-  TORCH_CHECK(dtype == at::kDouble || dtype == at::kFloat,
-              "mlip::screening: edge_vectors must be float32 or float64, got ", dtype);
-  const at::Tensor cs = index_tensor(center_species, "center_species");
-  const at::Tensor ec = index_tensor(edge_center, "edge_center");
-  const at::Tensor es = index_tensor(edge_neighbor_species, "edge_neighbor_species");
-  const at::Tensor v = edge_vectors.detach().contiguous();
-  const int64_t n = cs.size(0), E = v.size(0);
-  TORCH_CHECK(ec.size(0) == E && es.size(0) == E, "mlip::screening: edge_center, edge_neighbor_species "
-              "and edge_vectors must have the same length");
   TORCH_CHECK(table.dim() == 2 && table.size(1) >= 4, "mlip::screening: table must be [S^3, n_cols >= 4]");
   int64_t S = 1;
   while (S * S * S < table.size(0)) S++;
@@ -471,19 +461,9 @@ at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edg
               " rows, not a cube S^3");
   TORCH_CHECK(knot > 0.0 && taper > 0.0 && outer > taper && c_upper > 1.0 && ellipse > 0.0,
               "mlip::screening: invalid constants");
-  const int64_t *csp = cs.data_ptr<int64_t>(), *ecp = ec.data_ptr<int64_t>(), *esp = es.data_ptr<int64_t>();
-  bool sorted = true;
-  for (int64_t i = 0; i < n; i++)
-    TORCH_CHECK(csp[i] >= 0 && csp[i] < S, "mlip::screening: center_species[", i, "] = ", csp[i],
-                " is outside [0, ", S, ")");
-  for (int64_t e = 0; e < E; e++) {
-    TORCH_CHECK(esp[e] >= 0 && esp[e] < S && ecp[e] >= 0 && ecp[e] < n,
-                "mlip::screening: edge ", e, " has centre ", ecp[e], " and species ", esp[e],
-                " outside [0, ", n, ") and [0, ", S, ")");
-    if (e > 0) sorted &= ecp[e] >= ecp[e - 1];
-  }
-  Grouped gr;
-  group_by_centre(ecp, n, E, sorted, gr);
+  const Graph gr = prepare_graph(center_species, edge_center, edge_neighbor_species, edge_vectors, S);
+  const auto dtype = gr.vectors.scalar_type();
+  const int64_t E = gr.nedges;
   const at::Tensor tab = table.detach().to(at::kCPU, dtype).contiguous();
   at::Tensor g;
   if (dE_dbond) {
@@ -491,7 +471,8 @@ at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edg
                 E, "], got ", dE_dbond->sizes());
     g = dE_dbond->detach().to(at::kCPU, dtype).contiguous();
   }
-  at::Tensor out = dE_dbond ? at::zeros({E, 3}, v.options()) : at::empty({E}, v.options());    // edges of no centre keep 0
+  const auto opts = gr.vectors.options();
+  at::Tensor out = dE_dbond ? at::empty({E, 3}, opts) : at::empty({E}, opts);    // every edge has a centre: all written
   AT_DISPATCH_FLOATING_TYPES(dtype, "mlip::screening", [&] {
     ScreenArgs<scalar_t> a{};
     a.n_species = static_cast<int>(S);
@@ -503,9 +484,9 @@ at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edg
     a.ellipse = static_cast<scalar_t>(ellipse);
     a.outer = static_cast<scalar_t>(outer);
     a.taper = static_cast<scalar_t>(taper);
-    a.center_species = csp;
-    a.edge_species = esp;
-    a.edge_vectors = v.data_ptr<scalar_t>();
+    a.center_species = gr.center_species.data_ptr<int64_t>();
+    a.edge_species = gr.edge_species.data_ptr<int64_t>();
+    a.edge_vectors = gr.vectors.data_ptr<scalar_t>();
     a.offsets = gr.offsets.data_ptr<int64_t>();
     a.perm = gr.perm.defined() ? gr.perm.data_ptr<int64_t>() : nullptr;
     a.max_edges = gr.max_edges;
@@ -517,7 +498,7 @@ at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edg
       a.bond = out.data_ptr<scalar_t>();
     }
     const int64_t scratch = base::screening_scratch_size(a);
-    at::parallel_for(0, n, GRAIN, [&](int64_t c0, int64_t c1) {
+    at::parallel_for(0, gr.n, GRAIN, [&](int64_t c0, int64_t c1) {
       std::vector<scalar_t> buf(scratch);
 #ifdef MLIP_OPS_HAVE_AVX2
       if (use_avx2()) return avx2::screening(a, grad, c0, c1, buf.data());

@@ -298,18 +298,13 @@ class NEPModel(DescriptorModel):
         dy_dx = self.mlp.add_linear_grad(dy_dx, center_species)
         energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
         dE_dq = dy_dx * (self.energy_scale / std)
-        if bond is None or self.screening is None:
-            edge_grad = torch.ops.mlip.nep_edge_grad(
-                center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
-                lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
-                A, dE_dq,
-            )
-        else:  # dE/dv at fixed S_eff, plus dE/dS_eff through the screening triples
-            edge_grad, dE_dbond = torch.ops.mlip.nep_edge_grad_bond(
-                center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
-                lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
-                A, dE_dq, bond,
-            )
+        # dE/dv at fixed S_eff (and dE/dS_eff, empty without screening)
+        edge_grad, dE_dbond = torch.ops.mlip.nep_edge_grad_bond(
+            center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
+            lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max,
+            A, dE_dq, bond,
+        )
+        if self.screening is not None:  # plus dE/dS_eff through the screening triples
             edge_grad = edge_grad + self.screening.fused_grad(
                 center_species, edge_center, edge_neighbor_species, vectors, dE_dbond)
         return energy.detach(), edge_grad
