@@ -11,7 +11,7 @@ import pytest
 import torch
 from ase.build import bulk
 
-from conftest import SMALL, SPECIES, fd_force, fd_stress, random_model
+from conftest import SMALL, SPECIES, export_random, fd_force, fd_stress, random_model
 from lammps_utils import single_points
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.export import export_model
@@ -160,3 +160,56 @@ def test_screening_is_a_nep_option_only():
     assert ModelConfig.model_validate({"architecture": "nep", "screening": True}).hyperparameters()["screening"] is True
     with pytest.raises(ValueError, match="model.screening is not a hyperparameter of architecture 'equivariant'"):
         ModelConfig.model_validate({"architecture": "equivariant", "screening": True})
+
+
+def test_window_projection_recovers_meam_windows():
+    """window_weights turns MEAM windows (C_min, C_max) into a spline whose single-atom screening
+    fits MEAM's cutoff function, and fit_windows finds those windows again from the spline."""
+    from mlip_lammps.models.screening import fit_windows, meam_cutoff, window_weights
+
+    g = torch.Generator().manual_seed(1)
+    lo = torch.rand(2, 2, 2, generator=g, dtype=torch.float64) * 2.4
+    windows = torch.stack([lo, lo + 0.5 + torch.rand(2, 2, 2, generator=g, dtype=torch.float64)], -1)
+    windows = 0.5 * (windows + windows.transpose(0, 1))  # screening is symmetric in i and j
+    s = Screening(2, 5.5).double()
+    with torch.no_grad():
+        s.weights.copy_(window_weights(windows))
+    c = torch.linspace(0.0, C_UPPER - 1e-3, 500, dtype=torch.float64)
+    for i, j, k in itertools.product(range(2), repeat=3):
+        got = 2.0 * torch.sigmoid(-s.spline(c, torch.full_like(c, (i * 2 + j) * 2 + k, dtype=torch.long))).detach()
+        want = meam_cutoff(c, *windows[i, j, k])
+        assert float((got - want).abs().max()) < 0.02
+    torch.testing.assert_close(fit_windows(s), windows, rtol=0, atol=0.03)
+
+
+def test_screening_from_starts_a_fresh_model_from_projected_windows(screened, tmp_path):
+    """model.screening_from: the new model's screening is the projection of the given model's, the
+    rest is fresh; mismatched species, a model without screening and bad combinations are named."""
+    from conftest import DATA
+    from mlip_lammps.export.reexport import rebuild_module
+    from mlip_lammps.models import base_model
+    from mlip_lammps.models.screening import fit_windows, window_weights
+    from mlip_lammps.training.config import ConfigError, load_config
+    from mlip_lammps.training.trainer import train
+
+    def cfg(out, source, data="hea.extxyz", **model):
+        return load_config(None, base={
+            "output": str(out), "data": {"train": str(DATA / data), "valid_fraction": 0.25},
+            "model": {**HYPER, "hidden": [8], "screening_from": str(source), **model},
+            "training": {"max_epochs": 1, "batch_size": 2, "dtype": "float64", "threads": 1,
+                         "lr": 1e-30, "lr_final": 1e-30, "ema_decay": 0.0}})
+
+    train(cfg(tmp_path / "run", screened["path"]), show_progress=False)
+    got = base_model(rebuild_module(tmp_path / "run" / "model.pt")[0]).screening.weights
+    source = base_model(rebuild_module(screened["path"])[0]).screening.double()
+    torch.testing.assert_close(got, window_weights(fit_windows(source)), rtol=0, atol=1e-12)
+
+    with pytest.raises(ValueError, match="screening_from .* has species"):
+        train(cfg(tmp_path / "cu", screened["path"], data="cu.extxyz"), show_progress=False)
+    plain = export_random(tmp_path / "plain.pt", SPECIES["hea"], cutoff=5.5)
+    with pytest.raises(ValueError, match="screening_from .* without screening"):
+        train(cfg(tmp_path / "plain", plain), show_progress=False)
+    with pytest.raises(ConfigError, match="screening_from needs architecture 'nep' with screening: true"):
+        cfg(tmp_path / "x", plain, screening=False)
+    with pytest.raises(ConfigError, match="give one of them"):
+        cfg(tmp_path / "x", plain, init_from=str(plain))

@@ -358,3 +358,14 @@ def test_config_type_weights_scale_the_loss_not_the_reported_errors(tmp_path):
         load_config(None, ["training.config_type_weights={liquid: -1}"], base={"data": {"train": str(DATA / "cu.extxyz")}})
     metrics = train(_cfg(tmp_path / "run", config_type_weights=weights), show_progress=False)
     assert metrics["epochs"] == 2 and metrics["valid"]["forces_rmse_meV_per_A"] > 0
+
+
+def test_benchmark_configs_validate():
+    """Every committed training config (the shipped models' recipes) passes validation."""
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parents[1] / "benchmarks" / "accuracy" / "configs").glob("*.yaml"))
+    assert len(configs) >= 9
+    for path in configs:
+        cfg = load_config(path)
+        assert cfg.output.is_absolute(), path

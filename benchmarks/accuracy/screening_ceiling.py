@@ -15,6 +15,7 @@ Prints the test RMSEs and writes ``screening_ceiling.json`` beside this file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch
 import mlip_lammps.training.trainer as trainer
 from mlip_lammps.cli.train import main as train_main
 from mlip_lammps.models import base_model
-from mlip_lammps.models.screening import Screening
+from mlip_lammps.models.screening import window_weights
 from mlip_lammps.workflows.potential import potentials_dir
 
 HERE = Path(__file__).resolve().parent
@@ -42,40 +43,14 @@ def meam_windows(path: Path) -> dict[tuple[str, str, str, str], float]:
     return out
 
 
-def reference_spline(species: list[str], windows: dict) -> torch.Tensor:
-    """Spline weights (S, S, S, n_knots) whose 2σ(−h(C)) fits MEAM's f_c of each triple (max error
-    ~0.01 in S for the HEA; a least-squares fit of h = −log f_c itself is poor: h diverges at C_min)."""
-    n = len(species)
-    one = Screening(1, 5.5).double()
-    c = torch.linspace(0.0, one.c_upper - 1e-3, 2000, dtype=torch.float64)
-    basis = []
-    for b in range(one.n_knots):
-        with torch.no_grad():
-            one.weights.zero_()
-            one.weights[0, 0, 0, b] = 1.0
-        basis.append(one.spline(c, torch.zeros_like(c, dtype=torch.long)).detach())
-    a = torch.stack(basis, 1)
-    weights = torch.zeros(n, n, n, one.n_knots, dtype=torch.float64)
-    for i, si in enumerate(species):
-        for j, sj in enumerate(species):
-            for k, sk in enumerate(species):
-                # the file may give a triple only as (j, i, k): screening is symmetric in i and j
-                lo, hi = (windows.get((key, si, sj, sk), windows.get((key, sj, si, sk))) for key in ("Cmin", "Cmax"))
-                x = torch.clamp((c - lo) / (hi - lo), 0.0, 1.0)
-                f = (1.0 - (1.0 - x) ** 4) ** 2
-                start = torch.clamp(-torch.log(torch.clamp(f, min=1e-12)), max=6.0)
-                w = torch.linalg.lstsq(a, start.unsqueeze(1)).solution.squeeze(1).requires_grad_(True)
-                opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
-
-                def closure():
-                    opt.zero_grad()
-                    loss = ((2.0 * torch.sigmoid(-(a @ w)) - f) ** 2).mean() + 1e-6 * (w * w).mean()
-                    loss.backward()
-                    return loss
-
-                opt.step(closure)
-                weights[i, j, k] = w.detach()
-    return weights
+def reference_windows(species: list[str], windows: dict) -> torch.Tensor:
+    """(S, S, S, 2) (C_min, C_max) of every species triple from ``meam_windows``' dictionary."""
+    out = torch.zeros(len(species), len(species), len(species), 2, dtype=torch.float64)
+    for (i, si), (j, sj), (k, sk) in itertools.product(enumerate(species), repeat=3):
+        # the file may give a triple only as (j, i, k): screening is symmetric in i and j
+        for n, key in enumerate(("Cmin", "Cmax")):
+            out[i, j, k, n] = windows.get((key, si, sj, sk), windows.get((key, sj, si, sk)))
+    return out
 
 
 def main() -> None:
@@ -93,7 +68,7 @@ def main() -> None:
         model = build(architecture, n_species, hyper, species)
         screening = base_model(model).screening
         with torch.no_grad():
-            screening.weights.copy_(reference_spline(list(species), windows))
+            screening.weights.copy_(window_weights(reference_windows(list(species), windows)))
         screening.weights.requires_grad_(False)
         return model
 

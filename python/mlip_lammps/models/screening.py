@@ -168,3 +168,73 @@ class Screening(nn.Module):
         return torch.ops.mlip.screening_grad(
             center_species, edge_center, edge_neighbor_species, vectors, self.table(vectors.dtype).detach(),
             self.knot, self.scale, self.c_upper, self.ellipse, self.outer, self.taper, dE_dbond)
+
+
+# MEAM windows: the spline of a triple ↔ a cutoff window (C_min, C_max) of MEAM's screening
+# function. A learned spline is a noisy, partly learned switch; its nearest window is a clean one,
+# and a fresh model started from those windows learns the HEA's forces much faster (docs/training.md).
+
+
+def meam_cutoff(c: torch.Tensor, c_min: torch.Tensor, c_max: torch.Tensor) -> torch.Tensor:
+    """MEAM's single-atom screening f_c((C − C_min)/(C_max − C_min)), f_c(x) = (1 − (1 − x)⁴)² on [0, 1]."""
+    x = torch.clamp((c - c_min) / (c_max - c_min), 0.0, 1.0)
+    return (1.0 - (1.0 - x) ** 4) ** 2
+
+
+def _single_atom_screening(screening: Screening, c: torch.Tensor) -> torch.Tensor:
+    """(S³, len(c)) S(C) = 2σ(−h(C)) of one screening atom, every species triple (flat index)."""
+    n3 = screening.n_species ** 3
+    triple = torch.arange(n3).repeat_interleave(c.numel())
+    h = screening.spline(c.repeat(n3), triple).detach().double()
+    return (2.0 * torch.sigmoid(-h)).reshape(n3, c.numel())
+
+
+@torch.no_grad()
+def fit_windows(screening: Screening, step: float = 0.02) -> torch.Tensor:
+    """(S, S, S, 2) windows (C_min, C_max) whose MEAM cutoff best fits (least squares over C ∈
+    [0, C_UPPER), grid step ``step``) each triple's learned single-atom screening, capped at 1
+    (a window cannot enhance a bond). A triple that never screens gets a window near C = 0."""
+    c = torch.linspace(0.0, screening.c_upper - 1e-3, 400, dtype=torch.float64)
+    target = torch.clamp(_single_atom_screening(screening, c), max=1.0)
+    grid = torch.arange(0.0, screening.c_upper + step / 2, step, dtype=torch.float64)
+    lo, hi = torch.meshgrid(grid, grid + 0.05, indexing="ij")
+    ok = hi > lo
+    lo, hi = lo[ok], hi[ok]
+    f = meam_cutoff(c, lo[:, None], hi[:, None])  # (windows, C)
+    # mean squared difference of every triple to every window, as one product
+    err = (f * f).mean(1) - 2.0 * target @ f.T / c.numel()
+    best = err.argmin(1)
+    n = screening.n_species
+    return torch.stack([lo[best], hi[best]], 1).reshape(n, n, n, 2)
+
+
+def window_weights(windows: torch.Tensor) -> torch.Tensor:
+    """Spline weights (S, S, S, n_knots) whose 2σ(−h(C)) fits the MEAM cutoff of each triple's
+    window (C_min, C_max) from ``windows`` (S, S, S, 2); max error ~0.01 in S for the HEA's
+    windows. Fitted in S-space: a least-squares fit of h = −log f_c itself is poor (h diverges at C_min)."""
+    one = Screening(1, 5.5).double()
+    c = torch.linspace(0.0, one.c_upper - 1e-3, 2000, dtype=torch.float64)
+    basis = []
+    for b in range(one.n_knots):
+        with torch.no_grad():
+            one.weights.zero_()
+            one.weights[0, 0, 0, b] = 1.0
+        basis.append(one.spline(c, torch.zeros_like(c, dtype=torch.long)).detach())
+    a = torch.stack(basis, 1)
+    flat = windows.double().reshape(-1, 2)
+    weights = torch.zeros(flat.shape[0], one.n_knots, dtype=torch.float64)
+    for t, (c_min, c_max) in enumerate(flat):
+        f = meam_cutoff(c, c_min, c_max)
+        start = torch.clamp(-torch.log(torch.clamp(f, min=1e-12)), max=6.0)
+        w = torch.linalg.lstsq(a, start.unsqueeze(1)).solution.squeeze(1).requires_grad_(True)
+        opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = ((2.0 * torch.sigmoid(-(a @ w)) - f) ** 2).mean() + 1e-6 * (w * w).mean()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        weights[t] = w.detach()
+    return weights.reshape(*windows.shape[:3], one.n_knots)

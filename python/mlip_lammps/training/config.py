@@ -68,6 +68,9 @@ class ModelConfig(_Strict):
     init_from: Optional[Path] = Field(
         None, description="fine-tune: start from the weights, normalisation and reference energies of this exported "
                           "model (.pt); architecture, hyperparameters and species must match")
+    screening_from: Optional[Path] = Field(
+        None, description="nep with screening: start the screening from this exported model's (.pt, same species), "
+                          "projected onto MEAM windows (C_min, C_max per species triple); the rest starts fresh")
 
     @model_validator(mode="before")
     @classmethod
@@ -94,6 +97,15 @@ class ModelConfig(_Strict):
             raise ValueError(f"cutoff_angular ({self.cutoff_angular}) must not exceed cutoff ({self.cutoff})")
         return self
 
+    @model_validator(mode="after")
+    def _screening_from(self) -> "ModelConfig":
+        if self.screening_from is not None:
+            if self.architecture != "nep" or not self.screening:
+                raise ValueError("screening_from needs architecture 'nep' with screening: true")
+            if self.init_from is not None:
+                raise ValueError("screening_from starts a fresh model; init_from keeps a whole one: give one of them")
+        return self
+
     @model_serializer(mode="wrap")
     def _drop_other_architectures(self, handler):
         own = ARCHITECTURE_DEFAULTS[self.architecture]
@@ -101,7 +113,7 @@ class ModelConfig(_Strict):
 
     def hyperparameters(self) -> dict:
         """The keyword arguments of the architecture's model class (and ``zbl`` if set)."""
-        h = self.model_dump(exclude={"architecture", "init_from"})
+        h = self.model_dump(exclude={"architecture", "init_from", "screening_from"})
         if h["zbl"] is None:
             del h["zbl"]
         return h
@@ -219,7 +231,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None, bas
         root = path.parent
     cfg = validate_with_overrides(Config, raw, overrides, ConfigError, "config")
     for section, name in (("data", "train"), ("data", "valid"), ("data", "test"), ("model", "init_from"),
-                          ("finetune", "replay"), ("finetune", "old_test")):
+                          ("model", "screening_from"), ("finetune", "replay"), ("finetune", "old_test")):
         p = getattr(getattr(cfg, section), name) if getattr(cfg, section) is not None else None
         if p is not None and not p.is_absolute():
             setattr(getattr(cfg, section), name, (root / p).resolve())

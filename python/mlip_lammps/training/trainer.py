@@ -28,6 +28,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
+from mlip_lammps.models.screening import fit_windows, window_weights
 from mlip_lammps.training.config import ARCHITECTURE_DEFAULTS, Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
@@ -105,6 +106,23 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
         raise ValueError(f"model.init_from {path} has species {list(meta.species)}, the training data {species} "
                          "(set data.species to the model's species)")
     return model.train()
+
+
+@torch.no_grad()
+def projected_screening(model: torch.nn.Module, path: Path, species: list[str]) -> None:
+    """Set ``model``'s screening to the MEAM-window projection of the exported model ``path``'s
+    learned screening (models/screening.py: fit_windows, window_weights)."""
+    from mlip_lammps.export.reexport import rebuild_module
+
+    source, meta = rebuild_module(path)
+    screening = getattr(base_model(source), "screening", None)
+    if screening is None:
+        raise ValueError(f"model.screening_from {path} is a '{meta.architecture}' model without screening")
+    if list(meta.species) != list(species):
+        raise ValueError(f"model.screening_from {path} has species {list(meta.species)}, the training data {species} "
+                         "(set data.species to the model's species)")
+    target = base_model(model).screening
+    target.weights.copy_(window_weights(fit_windows(screening.double())).to(target.weights))
 
 
 @torch.no_grad()
@@ -355,6 +373,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             freeze(model, ft.freeze)
     else:
         model = build_model(cfg.model.architecture, len(species), hyper, species).to(dtype)
+        if cfg.model.screening_from is not None:
+            projected_screening(model, cfg.model.screening_from, species)
         if t.reference_energies is not None:
             missing = sorted(set(species) - set(t.reference_energies))
             if missing:
