@@ -203,10 +203,19 @@ def test_screening_from_starts_a_fresh_model_from_projected_windows(screened, tm
     got = base_model(rebuild_module(tmp_path / "run" / "model.pt")[0]).screening.weights
     source = base_model(rebuild_module(screened["path"])[0]).screening.double()
     torch.testing.assert_close(got, window_weights(fit_windows(source)), rtol=0, atol=1e-12)
+    # a run's checkpoint: its last (not averaged) weights
+    train(cfg(tmp_path / "run2", tmp_path / "run" / "checkpoint.pt"), show_progress=False)
+    last = Screening(5, 5.5).double()
+    with torch.no_grad():
+        last.weights.copy_(torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["model"]["screening.weights"])
+    got = base_model(rebuild_module(tmp_path / "run2" / "model.pt")[0]).screening.weights
+    torch.testing.assert_close(got, window_weights(fit_windows(last)), rtol=0, atol=1e-12)
 
     with pytest.raises(ValueError, match="screening_from .* has species"):
         train(cfg(tmp_path / "cu", screened["path"], data="cu.extxyz"), show_progress=False)
     plain = export_random(tmp_path / "plain.pt", SPECIES["hea"], cutoff=5.5)
+    with pytest.raises(FileNotFoundError, match="screening_from: no file"):
+        train(cfg(tmp_path / "none", tmp_path / "missing.pt"), show_progress=False)
     with pytest.raises(ValueError, match="screening_from .* without screening"):
         train(cfg(tmp_path / "plain", plain), show_progress=False)
     with pytest.raises(ConfigError, match="screening_from needs architecture 'nep' with screening: true"):

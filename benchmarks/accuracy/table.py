@@ -26,19 +26,20 @@ def _load(path: Path) -> dict | None:
 
 
 def ours(system: str, suffix: str = "") -> dict | None:
-    """Test metrics of a trained model; training time summed over its stages."""
-    first = _load(RUNS / "models" / f"{system}{suffix}" / "metrics.json")
-    if first is None:
+    """Test metrics of a trained model; training time summed over its stages (screening round,
+    main stage, fine-tuning, where there are)."""
+    main = _load(RUNS / "models" / f"{system}{suffix}" / "metrics.json")
+    if main is None:
         return None
-    second = _load(RUNS / "models" / f"{system}{suffix}_finetune" / "metrics.json")
-    last = second or first
-    t = last["test"]
+    stages = [_load(RUNS / "models" / f"{system}{suffix}{s}" / "metrics.json") for s in ("_round1", "", "_finetune")]
+    stages = [s for s in stages if s is not None]
+    t = stages[-1]["test"]
     return {
         "energy_rmse_meV_per_atom": t["energy_rmse_meV_per_atom"],
         "forces_rmse_meV_per_A": t["forces_rmse_meV_per_A"],
         "stress_rmse_GPa": t["stress_rmse_GPa"],
-        "train_time_s": first["training_time_s"] + (second["training_time_s"] if second else 0.0),
-        "epochs": first["epochs"] + (second["epochs"] if second else 0),
+        "train_time_s": sum(s["training_time_s"] for s in stages),
+        "epochs": sum(s["epochs"] for s in stages),
         "n_frames": t["n_frames"],
         "by_config_type": t["by_config_type"],
         "forces_rmse_by_element": t["forces_rmse_meV_per_A_by_element"],

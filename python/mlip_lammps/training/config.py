@@ -69,8 +69,9 @@ class ModelConfig(_Strict):
         None, description="fine-tune: start from the weights, normalisation and reference energies of this exported "
                           "model (.pt); architecture, hyperparameters and species must match")
     screening_from: Optional[Path] = Field(
-        None, description="nep with screening: start the screening from this exported model's (.pt, same species), "
-                          "projected onto MEAM windows (C_min, C_max per species triple); the rest starts fresh")
+        None, description="nep with screening: start the screening from this exported model's or run checkpoint's "
+                          "(its last weights; same species), projected onto MEAM windows (C_min, C_max per "
+                          "species triple); the rest starts fresh")
 
     @model_validator(mode="before")
     @classmethod

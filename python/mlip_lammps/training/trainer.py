@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
-from mlip_lammps.models.screening import fit_windows, window_weights
+from mlip_lammps.models.screening import Screening, fit_windows, window_weights
 from mlip_lammps.training.config import ARCHITECTURE_DEFAULTS, Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
@@ -110,16 +111,28 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
 
 @torch.no_grad()
 def projected_screening(model: torch.nn.Module, path: Path, species: list[str]) -> None:
-    """Set ``model``'s screening to the MEAM-window projection of the exported model ``path``'s
-    learned screening (models/screening.py: fit_windows, window_weights)."""
+    """Set ``model``'s screening to the MEAM-window projection of the learned screening of
+    ``path``: an exported model, or a run's checkpoint.pt, whose current (last, not averaged)
+    weights are used (models/screening.py: fit_windows, window_weights)."""
     from mlip_lammps.export.reexport import rebuild_module
 
-    source, meta = rebuild_module(path)
-    screening = getattr(base_model(source), "screening", None)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"model.screening_from: no file {path}")
+    with zipfile.ZipFile(path) as z:
+        exported = any("/code/" in n for n in z.namelist())  # TorchScript archives carry their code
+    if exported:
+        source, meta = rebuild_module(path)
+        screening, source_species = getattr(base_model(source), "screening", None), list(meta.species)
+    else:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        weights, source_species = ck["model"].get("screening.weights"), list(ck["species"])
+        screening = None if weights is None else Screening(len(source_species), 5.5)
+        if screening is not None:
+            screening.weights.copy_(weights)
     if screening is None:
-        raise ValueError(f"model.screening_from {path} is a '{meta.architecture}' model without screening")
-    if list(meta.species) != list(species):
-        raise ValueError(f"model.screening_from {path} has species {list(meta.species)}, the training data {species} "
+        raise ValueError(f"model.screening_from {path} is a model without screening")
+    if source_species != list(species):
+        raise ValueError(f"model.screening_from {path} has species {source_species}, the training data {species} "
                          "(set data.species to the model's species)")
     target = base_model(model).screening
     target.weights.copy_(window_weights(fit_windows(screening.double())).to(target.weights))
