@@ -29,7 +29,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
-from mlip_lammps.models.screening import Screening, fit_windows, window_weights
+from mlip_lammps.models.screening import fit_windows, window_weights
 from mlip_lammps.training.config import ARCHITECTURE_DEFAULTS, Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
@@ -118,24 +118,27 @@ def projected_screening(model: torch.nn.Module, path: Path, species: list[str]) 
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"model.screening_from: no file {path}")
-    with zipfile.ZipFile(path) as z:
-        exported = any("/code/" in n for n in z.namelist())  # TorchScript archives carry their code
+    try:
+        with zipfile.ZipFile(path) as z:
+            exported = any("/code/" in n for n in z.namelist())  # TorchScript archives carry their code
+    except zipfile.BadZipFile:
+        raise ValueError(f"model.screening_from {path} is neither an exported model nor a checkpoint") from None
     if exported:
         source, meta = rebuild_module(path)
-        screening, source_species = getattr(base_model(source), "screening", None), list(meta.species)
+        screening = getattr(base_model(source), "screening", None)
+        weights, source_species = (None if screening is None else screening.weights), list(meta.species)
     else:
         ck = torch.load(path, map_location="cpu", weights_only=False)
         weights, source_species = ck["model"].get("screening.weights"), list(ck["species"])
-        screening = None if weights is None else Screening(len(source_species), 5.5)
-        if screening is not None:
-            screening.weights.copy_(weights)
-    if screening is None:
+    if weights is None:
         raise ValueError(f"model.screening_from {path} is a model without screening")
     if source_species != list(species):
         raise ValueError(f"model.screening_from {path} has species {source_species}, the training data {species} "
                          "(set data.species to the model's species)")
     target = base_model(model).screening
-    target.weights.copy_(window_weights(fit_windows(screening.double())).to(target.weights))
+    learned = copy.deepcopy(target).double()  # the same spline, holding the source's weights
+    learned.weights.copy_(weights)
+    target.weights.copy_(window_weights(fit_windows(learned)).to(target.weights))
 
 
 @torch.no_grad()
