@@ -222,3 +222,34 @@ def test_screening_from_starts_a_fresh_model_from_projected_windows(screened, tm
         cfg(tmp_path / "x", plain, screening=False)
     with pytest.raises(ConfigError, match="give one of them"):
         cfg(tmp_path / "x", plain, init_from=str(plain))
+
+
+def test_training_keeps_screening_at_most_one(screened, tmp_path):
+    """Training clips the spline weights to ≥ 0 after every step (and a start that breaks that,
+    here a random init_from model, at the start), so no third atom enhances a bond: S ≤ 1."""
+    from conftest import DATA
+    from mlip_lammps.export.reexport import rebuild_module
+    from mlip_lammps.models import base_model
+    from mlip_lammps.models.screening import _single_atom_screening
+    from mlip_lammps.training.config import load_config
+    from mlip_lammps.training.trainer import train
+
+    def cfg(out, lr, **model):
+        return load_config(None, base={
+            "output": str(out), "data": {"train": str(DATA / "hea.extxyz"), "valid_fraction": 0.25},
+            "model": {**HYPER, **model},
+            "training": {"max_epochs": 2, "batch_size": 2, "dtype": "float64", "threads": 1,
+                         "lr": lr, "lr_final": lr, "ema_decay": 0.0}})
+
+    source = base_model(rebuild_module(screened["path"])[0]).screening.weights.detach()
+    assert float(source.min()) < 0  # the random start anti-screens somewhere
+    train(cfg(tmp_path / "ft", 1e-30, init_from=str(screened["path"])), show_progress=False)
+    got = base_model(rebuild_module(tmp_path / "ft" / "model.pt")[0]).screening
+    torch.testing.assert_close(got.weights.detach(), source.clamp(min=0.0), rtol=0, atol=1e-12)
+
+    train(cfg(tmp_path / "fresh", 0.05), show_progress=False)
+    weights = torch.load(tmp_path / "fresh" / "checkpoint.pt", weights_only=False)["model"]["screening.weights"]
+    assert float(weights.max()) > 0 and float(weights.min()) == 0.0  # learned, and held at the bound somewhere
+    s = base_model(rebuild_module(tmp_path / "fresh" / "model.pt")[0]).screening.double()
+    c = torch.linspace(0.0, C_UPPER - 1e-3, 400, dtype=torch.float64)
+    assert float(_single_atom_screening(s, c).max()) <= 1.0

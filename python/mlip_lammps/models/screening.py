@@ -16,7 +16,11 @@ triple (symmetric in i and j), zero with two zero derivatives at C_UPPER. MEAM's
 S_ij = Π_k f_c((C − C_min)/(C_max − C_min)) is a sharp case of it (h ≈ −log f_c, S ≈ 2 e^−Σh);
 a spline rather than learned thresholds because the thresholds hardly move by gradient descent
 (a triple outside its window gets no gradient), while every spline weight does. h starts at 0
-(S = 1, the unscreened model); σ keeps S in (0, 2) whatever the weights.
+(S = 1, the unscreened model). Training keeps the spline weights ≥ 0 (``project_`` after every
+optimiser step; B-splines are non-negative), so h ≥ 0 and S ∈ (0, 1] as in MEAM: a third atom
+screens a bond or leaves it alone. Unconstrained, a constant-rate round learned S up to 1.8
+("anti-screening") where the reference screens, and a model started from it kept that
+(benchmarks/accuracy/README.md, Reruns).
 
 Why: a screened reference (e.g. a 2NN MEAM whose C_min sits near the C of its ideal lattices)
 switches bonds on and off with sub-0.01 Å moves of a third atom. Smooth descriptors cannot
@@ -68,7 +72,7 @@ def edge_triplets(edge_center: torch.Tensor, r: torch.Tensor, first: torch.Tenso
 
 
 class Screening(nn.Module):
-    """S_ij per edge (dimensionless, 0..2, 1 = unscreened) from the edge vectors around each centre."""
+    """S_ij per edge (dimensionless, 0..1 once trained, 1 = unscreened) from the edge vectors around each centre."""
 
     __constants__ = ["n_species", "n_knots", "outer", "c_upper", "ellipse", "taper", "knot", "scale"]
 
@@ -87,6 +91,11 @@ class Screening(nn.Module):
         # by C_UPPER; weight b + 3 is column b + 3 of ``weights``
         self.n_knots = int(round(C_UPPER / KNOT))
         self.weights = nn.Parameter(torch.zeros(n_species, n_species, n_species, self.n_knots))
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Clip the spline weights to ≥ 0 (projected gradient descent): h ≥ 0, so S ≤ 1."""
+        self.weights.clamp_(min=0.0)
 
     def table(self, dtype: torch.dtype) -> torch.Tensor:
         """Spline weights symmetrised in i and j, (S³, n_knots + 3): column b + 3 weighs B_b, and
@@ -211,7 +220,8 @@ def fit_windows(screening: Screening, step: float = 0.02) -> torch.Tensor:
 def window_weights(windows: torch.Tensor) -> torch.Tensor:
     """Spline weights (S, S, S, n_knots) whose 2σ(−h(C)) fits the MEAM cutoff of each triple's
     window (C_min, C_max) from ``windows`` (S, S, S, 2); max error ~0.01 in S for the HEA's
-    windows. Fitted in S-space: a least-squares fit of h = −log f_c itself is poor (h diverges at C_min)."""
+    windows. Fitted in S-space: a least-squares fit of h = −log f_c itself is poor (h diverges at C_min).
+    Clipped to ≥ 0 as training keeps them (Screening.project_)."""
     one = Screening(1, 5.5).double()
     c = torch.linspace(0.0, one.c_upper - 1e-3, 2000, dtype=torch.float64)
     basis = []
@@ -236,5 +246,5 @@ def window_weights(windows: torch.Tensor) -> torch.Tensor:
             return loss
 
         opt.step(closure)
-        weights[t] = w.detach()
+        weights[t] = w.detach().clamp(min=0.0)
     return weights.reshape(*windows.shape[:3], one.n_knots)

@@ -29,7 +29,7 @@ from mlip_lammps.data.dataset import Graph, collate, graphs_from_atoms, read_str
 from mlip_lammps.export import export_model
 from mlip_lammps.fileio import atomic_write
 from mlip_lammps.models import base_model, build_model
-from mlip_lammps.models.screening import fit_windows, window_weights
+from mlip_lammps.models.screening import Screening, fit_windows, window_weights
 from mlip_lammps.training.config import ARCHITECTURE_DEFAULTS, Config, ModelConfig
 from mlip_lammps.training.metrics import EV_A3_TO_GPA, predictions, summarize
 
@@ -139,6 +139,13 @@ def projected_screening(model: torch.nn.Module, path: Path, species: list[str]) 
     learned = copy.deepcopy(target).double()  # the same spline, holding the source's weights
     learned.weights.copy_(weights)
     target.weights.copy_(window_weights(fit_windows(learned)).to(target.weights))
+
+
+def apply_constraints(model: torch.nn.Module) -> None:
+    """Parameter constraints, after every optimiser step: screening spline weights ≥ 0 (S ≤ 1)."""
+    for module in model.modules():
+        if isinstance(module, Screening):
+            module.project_()
 
 
 @torch.no_grad()
@@ -399,6 +406,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         else:
             e0 = reference_energies(train_graphs, len(species))
         initialise_statistics(model, train_graphs, e0)
+    apply_constraints(model)  # a model from before the constraint (init_from) may break it
     ema = EMA(model, t.ema_decay)
     trainable = [p for p in model.parameters() if p.requires_grad]  # all but fine-tuning's frozen ones
     optimizer = torch.optim.Adam(trainable, lr=t.lr)
@@ -490,6 +498,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
             optimizer.step()
+            apply_constraints(model)
             ema.update(model, state["step"])
             state["step"] += 1
             state["batch"] += 1
