@@ -141,11 +141,10 @@ def projected_screening(model: torch.nn.Module, path: Path, species: list[str]) 
     target.weights.copy_(window_weights(fit_windows(learned)).to(target.weights))
 
 
-def apply_constraints(model: torch.nn.Module) -> None:
-    """Parameter constraints, after every optimiser step: screening spline weights ≥ 0 (S ≤ 1)."""
-    for module in model.modules():
-        if isinstance(module, Screening):
-            module.project_()
+def constrained_modules(model: torch.nn.Module) -> list[Screening]:
+    """The modules whose parameters are projected back onto their constraint after every optimiser
+    step (and at the start): screening spline weights ≥ 0, so S ≤ 1."""
+    return [module for module in model.modules() if isinstance(module, Screening)]
 
 
 @torch.no_grad()
@@ -406,7 +405,9 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         else:
             e0 = reference_energies(train_graphs, len(species))
         initialise_statistics(model, train_graphs, e0)
-    apply_constraints(model)  # a model from before the constraint (init_from) may break it
+    constrained = constrained_modules(model)
+    for module in constrained:  # a model from before the constraint (init_from) may break it
+        module.project_()
     ema = EMA(model, t.ema_decay)
     trainable = [p for p in model.parameters() if p.requires_grad]  # all but fine-tuning's frozen ones
     optimizer = torch.optim.Adam(trainable, lr=t.lr)
@@ -498,7 +499,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
             optimizer.step()
-            apply_constraints(model)
+            for module in constrained:
+                module.project_()
             ema.update(model, state["step"])
             state["step"] += 1
             state["batch"] += 1
