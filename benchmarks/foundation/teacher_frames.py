@@ -15,7 +15,7 @@ The shared training set (../shared/data/carbide/train.extxyz) has no TiC, NbC or
 carbon-deficient frames and no single vacancy. The same recipes as the shared data
 (../shared/data/README.md, carbide section), with other random seeds, fill those gaps:
 
-* ``liquid`` (teacher MD, the expensive part; ``student_liquid`` for stage 6: the same propagated by the student): 64-atom cells expanded by 12 % in volume, every atom
+* ``liquid`` (teacher MD, the expensive part): 64-atom cells expanded by 12 % in volume, every atom
   displaced by a Gaussian of 0.4 Å, 100 fs of Langevin MD at 5,000 K (1 fs steps), then 4 frames
   30 fs apart; a run in which an atom exceeds 0.5 Å/fs is restarted from a new start;
 * ``md``: constant-volume Langevin MD of the crystals (2 fs steps, 60 fs equilibration, frames
@@ -105,10 +105,9 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
     return frames
 
 
-def liquid_runs(md_calc, kind: str, rng: np.random.Generator, runs_per_system: dict[str, int]) -> list[Atoms]:
-    """The shared recipe's hot liquids, propagated by ``md_calc``; frames tagged ``kind``."""
+def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     frames = []
-    for name, runs in runs_per_system.items():
+    for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
         done = 0
         for attempt in range(4 * runs):
             if done == runs:
@@ -116,29 +115,12 @@ def liquid_runs(md_calc, kind: str, rng: np.random.Generator, runs_per_system: d
             start = crystal(name, seed=1000 + attempt)
             start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
             start.positions += rng.normal(scale=0.4, size=start.positions.shape)
-            got = md_frames(start, md_calc, 5000.0, 1.0, 100.0, 30.0, 4, rng)
-            print(f"{kind} {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
+            got = md_frames(start, calc, 5000.0, 1.0, 100.0, 30.0, 4, rng)
+            print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
             if got:
-                frames += [tag(f, kind, temperature=5000.0) for f in got]
+                frames += [tag(f, "liquid", temperature=5000.0) for f in got]
                 done += 1
     return frames
-
-
-def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
-    return liquid_runs(calc, "liquid", rng, args.liquid_runs or LIQUID_RUNS)
-
-
-def student_liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
-    """Tried for stage 6, not used: the ``liquid`` recipe propagated by the student (``--student``,
-    default: stage 3), about 50 times cheaper: only the 4 frames of a run are teacher calls. The
-    student's runs keep the starts in which the teacher's own MD runs away (``liquid`` restarts
-    those), so metal pairs come to 1.2 Å (test liquid: 2.24 Å), 8 % of the frames are rejected
-    (forces above 50 eV/Å) and the rest sit far from the test liquid: at weight 0.3 they moved the
-    test liquid's energy error from 23 to 51 meV/atom in a 12-epoch fine-tune."""
-    from mlip_lammps import MLIPCalculator
-
-    student = MLIPCalculator(args.student or REPO / "runs" / "models" / "carbide_liquid" / "model.pt")
-    return liquid_runs(student, "student_liquid", rng, args.liquid_runs or LIQUID_RUNS)
 
 
 def md_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
@@ -192,21 +174,16 @@ def scaled_liquids(path: Path) -> list[Atoms]:
     without them the student's liquid is unbound at zero pressure (its pressure stays positive
     where the teacher's turns strongly negative, so it vaporises)."""
     frames = []
-    for k, a in enumerate(b for b in ase.io.read(path, ":") if b.info["config_type"] in ("liquid", "student_liquid")):
+    for k, a in enumerate(b for b in ase.io.read(path, ":") if b.info["config_type"] == "liquid"):
         factor = (1.15, 1.3, 1.5)[k % 3]
         b = a.copy()
         b.set_cell(b.cell.array * factor ** (1 / 3), scale_atoms=True)
-        kind = a.info["config_type"].replace("liquid", "liquid_expanded")
-        frames.append(tag(b, kind, temperature=a.info["temperature"], volume_factor=factor))
+        frames.append(tag(b, "liquid_expanded", temperature=a.info["temperature"], volume_factor=factor))
     return frames
 
 
 def liquid_eos_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     return scaled_liquids(args.out / "liquid.extxyz")
-
-
-def student_liquid_eos_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
-    return scaled_liquids(args.out / "student_liquid.extxyz")
 
 
 def student_eos_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
@@ -280,7 +257,7 @@ def small_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) 
 
 def rattle_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """Stage 7: 24 more rattled crystals per system (the shared ``rocksalt_rattle`` recipe) at the
-    hottest amplitudes, 2,000-3,000 K: one NbC pair of the test set held a third of stage 6's
+    hottest amplitudes, 2,000-3,000 K: two NbC frames of the test set held a third of stage 6's
     squared force error (error_budget.py), at close contacts that 16 training frames rarely reach."""
     frames = []
     for name in A0:
@@ -320,9 +297,9 @@ def hea_student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace
 # part: (function, index of its random stream; the streams the shipped frames were drawn with)
 PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
          "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6),
-         "hea_student_md": (hea_student_md_part, 7), "small_strain": (small_strain_part, 8), "rattle": (rattle_part, 11),
-         "student_liquid": (student_liquid_part, 9), "student_liquid_eos": (student_liquid_eos_part, 10)}
-# training sets of stages 2, 3, 4, 6 and 7 (carbide_plus, carbide_liquid, carbide_student, carbide_strain, carbide_rattle.yaml): the shared train set + parts
+         "hea_student_md": (hea_student_md_part, 7), "small_strain": (small_strain_part, 8), "rattle": (rattle_part, 11)}
+# training sets of stages 2-4, 6 and 7 (carbide_plus, carbide_liquid, carbide_student, carbide_strain, carbide_rattle.yaml):
+# the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
           "train_student": ("static", "student_md", "student_eos", "relaxed_strain"),
           "train_more": ("liquid", "liquid_eos", "md", "static"),
