@@ -92,12 +92,13 @@ def test_training_with_zbl_exports_a_zbl_model(tmp_path):
     cfg = load_config(None, base={
         "output": str(tmp_path / "run"),
         "data": {"train": str(DATA / "cu.extxyz")},
-        "model": {"cutoff": 4.5, "cutoff_angular": 4.0, "hidden": [8], "zbl": {"inner": 0.7, "outer": 1.4}},
+        "model": {"cutoff": 4.5, "cutoff_angular": 4.0, "hidden": [8],
+                  "zbl": {"inner": 0.7, "outer": 1.4, "pairs": {"Cu-Cu": [1.0, 1.6]}}},
         "training": {"max_epochs": 1, "threads": 1},
     })
     train(cfg, show_progress=False)
     _, meta = load_model(tmp_path / "run" / "model.pt")
-    assert meta.hyperparameters["zbl"] == {"inner": 0.7, "outer": 1.4}
+    assert meta.hyperparameters["zbl"] == {"inner": 0.7, "outer": 1.4, "pairs": {"Cu-Cu": [1.0, 1.6]}}
     d = _dimer(0.5, "Cu", "Cu")
     d.calc = MLIPCalculator(tmp_path / "run" / "model.pt")
     assert d.get_potential_energy() > 100.0  # strongly repulsive at 0.5 Å
@@ -122,7 +123,63 @@ def test_reexport_sets_the_zbl_range_and_leaves_the_learned_model(tmp_path):
 
     m = ZBLModel(random_model(2, seed=5), ["Cu", "Zr"], inner=1.1, outer=1.7).double()
     for r in (1.0, 1.4, 1.69, 1.75, 2.5):
-        ref = energy(plain, r) + float(m.pair_energy(*torch.tensor([29.0, 40.0, r], dtype=torch.float64)))
+        ref = energy(plain, r) + float(m.pair_energy(*torch.tensor([29.0, 40.0, r, 1.1, 1.7], dtype=torch.float64)))
         assert energy(wall, r) == pytest.approx(ref, rel=1e-12, abs=1e-12)
         assert energy(added, r) == pytest.approx(ref, rel=1e-12, abs=1e-12)
     assert energy(wall, 1.75) == pytest.approx(energy(plain, 1.75), abs=1e-12)
+
+
+def test_per_pair_zbl_ranges_wall_off_one_pair_only(tmp_path):
+    """reexport --zbl-pair: a Zr-Zr wall to 1.9 Å leaves Cu-Cu and Cu-Zr on the global 0.8-1.5 Å
+    range; energies change by exactly that pair's term, forces stay -dE/dx, LAMMPS agrees, and the
+    ranges survive a round trip through the file (and a later --zbl keeps them)."""
+    from mlip_lammps.contract import load_model
+    from mlip_lammps.export.reexport import main as reexport_main
+
+    zbl, plain = _export(tmp_path, ["Cu", "Zr"])
+    wall, rescaled = tmp_path / "wall.pt", tmp_path / "rescaled.pt"
+    assert reexport_main([str(zbl), str(wall), "--zbl-pair", "Zr-Zr", "1.4", "1.9"]) == 0
+    assert load_model(wall)[1].hyperparameters["zbl"] == {"inner": 0.8, "outer": 1.5, "pairs": {"Zr-Zr": [1.4, 1.9]}}
+    assert reexport_main([str(wall), str(rescaled), "--zbl", "0.7", "1.4"]) == 0
+    assert load_model(rescaled)[1].hyperparameters["zbl"]["pairs"] == {"Zr-Zr": [1.4, 1.9]}
+
+    def energy(model, r, a, b):
+        d = _dimer(r, a, b)
+        d.calc = MLIPCalculator(model)
+        return d.get_potential_energy()
+
+    m = ZBLModel(random_model(2, seed=5), ["Cu", "Zr"]).double()
+    for r in (1.2, 1.6, 1.85):
+        term = float(m.pair_energy(*torch.tensor([40.0, 40.0, r, 1.4, 1.9], dtype=torch.float64)))
+        assert term > 0
+        assert energy(wall, r, "Zr", "Zr") == pytest.approx(energy(plain, r, "Zr", "Zr") + term, rel=1e-12)
+    for a, b in (("Cu", "Cu"), ("Cu", "Zr")):  # beyond the global outer radius: no ZBL at all
+        assert energy(wall, 1.6, a, b) == pytest.approx(energy(plain, 1.6, a, b), abs=1e-12)
+    assert energy(wall, 1.2, "Cu", "Zr") == pytest.approx(energy(zbl, 1.2, "Cu", "Zr"), rel=1e-12)
+    for r in (1.45, 1.7):
+        d = _dimer(r, "Zr", "Zr")
+        d.calc = MLIPCalculator(wall)
+        h = 1e-6
+        fd = -(energy(wall, r + h, "Zr", "Zr") - energy(wall, r - h, "Zr", "Zr")) / (2 * h)
+        assert d.get_forces()[1, 0] == pytest.approx(fd, rel=1e-6)
+    fr = [_dimer(1.7, "Zr", "Zr"), _dimer(1.3, "Cu", "Zr")]
+    res = single_points(wall, fr, ["Cu", "Zr"], tmp_path / "lmp")
+    for r, atoms in zip(res, fr):
+        a = atoms.copy()
+        a.calc = MLIPCalculator(wall)
+        assert r["energy"] == pytest.approx(a.get_potential_energy(), rel=1e-10)
+        np.testing.assert_allclose(r["forces"], a.get_forces(), rtol=1e-10, atol=1e-9)
+
+
+def test_per_pair_zbl_keys_expand_and_bad_keys_are_named():
+    from mlip_lammps.models.zbl import expand_pairs
+
+    species = ["C", "Hf", "Ti"]
+    got = expand_pairs({"Hf,Ti": [1.5, 1.9], "C-Ti": [0.7, 1.1]}, species)
+    assert got == {(1, 1): (1.5, 1.9), (1, 2): (1.5, 1.9), (2, 2): (1.5, 1.9), (0, 2): (0.7, 1.1)}
+    with pytest.raises(ValueError, match="'Nb'"):
+        expand_pairs({"Nb-Ti": [1.5, 1.9]}, species)
+    with pytest.raises(ValueError, match="'Hf-Ti'"):
+        expand_pairs({"Hf-Ti": [1.9, 1.5]}, species)
+    with pytest.raises(ValueError, match="exceeds the model cutoff"):
+        ZBLModel(random_model(3, seed=5), species, 0.6, 1.2, pairs={"Hf-Ti": [1.5, 9.0]})

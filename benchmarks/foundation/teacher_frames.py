@@ -304,9 +304,11 @@ MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "
           "train_student": ("static", "student_md", "student_eos", "relaxed_strain"),
           "train_more": ("liquid", "liquid_eos", "md", "static"),
           "train_strain": ("liquid", "liquid_eos", "md", "static", "small_strain"),
-          "train_rattle": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle")}
-# stage 5 (carbide_more.yaml): train_liquid's parts + the same parts of other --seed runs (--more DIR ...)
-MORE = "train_more"
+          "train_rattle": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle"),
+          "train_all": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle")}
+# stage 5 (carbide_more.yaml): train_liquid's parts + the same parts of other --seed runs (--more DIR ...);
+# stage 9 (carbide_wall.yaml): train_rattle's parts + those of --more runs (the liquids split over 2 processes)
+MORE = ("train_more", "train_all")
 
 
 def main() -> None:
@@ -317,7 +319,7 @@ def main() -> None:
                     help="liquid runs per system for --part liquid, e.g. TiC=2,HEC=1 (default: %s)"
                     % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
     ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
-                    f"values, whose {'/'.join(MERGED[MORE])} parts are added to OUT/{MORE}.extxyz")
+                    f"values, whose parts are added to OUT/{{{','.join(MORE)}}}.extxyz")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
@@ -333,13 +335,13 @@ def main() -> None:
     if args.merge:
         shared = ase.io.read(SHARED_TRAIN, ":")
         for name, parts in MERGED.items():
-            if name == MORE and not args.more:
+            if name in MORE and not args.more:
                 continue
             missing = [p for p in parts if not (args.out / f"{p}.extxyz").exists()]
             if missing:
                 print(f"{name}: skipped, run --part {' --part '.join(missing)} first")
                 continue
-            folders = [args.out] + (args.more if name == MORE else [])
+            folders = [args.out] + (args.more if name in MORE else [])
             frames = shared + [a for folder in folders for part in parts if (folder / f"{part}.extxyz").exists()
                                for a in ase.io.read(folder / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")

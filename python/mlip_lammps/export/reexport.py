@@ -5,6 +5,7 @@
     python -m mlip_lammps.export.reexport models/cu.pt cu_f32.pt --dtype float32
     python -m mlip_lammps.export.reexport models/cu.pt cu_pure.pt --no-fused
     python -m mlip_lammps.export.reexport models/hea.pt hea_wall.pt --zbl 1.1 1.7  # ZBL range changed or added
+    python -m mlip_lammps.export.reexport models/carbide.pt wall.pt --zbl-pair Hf,Nb,Ta,Ti,Zr 1.5 1.9  # metal pairs only
 
 The architecture is rebuilt from the file's metadata and every tensor of the TorchScript module is
 copied into it, non-persistent buffers included (e.g. the Y_lm coefficient matrix, whose exact
@@ -14,7 +15,8 @@ values are part of the exported model), so the new file computes the same number
 parameters: the learned model is untouched, and energies change only for atoms with a neighbour
 closer than the larger of the old and new ``outer``; below the shortest distance of the training
 data (the training summary's errors stay valid then) it puts a wall where the model was never
-taught one.
+taught one. ``--zbl-pair KEY INNER OUTER`` (repeatable) gives species pairs their own range ("A-B"
+one pair, "A,B,C" every pair among them) and replaces the file's per-pair ranges.
 """
 
 from __future__ import annotations
@@ -51,15 +53,25 @@ def rebuild_module(path: str | Path) -> tuple[torch.nn.Module, ModelMetadata]:
 
 
 def reexport(src: str | Path, dst: str | Path, dtype: str | None = None, fused: bool | None = None,
-             zbl: tuple[float, float] | None = None) -> ModelMetadata:
+             zbl: tuple[float, float] | None = None,
+             zbl_pairs: dict[str, tuple[float, float]] | None = None) -> ModelMetadata:
     """Write ``src``'s model to ``dst`` (may equal ``src``) in ``dtype`` (default: unchanged), with
-    the ZBL switch between ``zbl`` = (inner, outer) Å if given."""
+    the ZBL switch between ``zbl`` = (inner, outer) Å if given and the per-pair ranges
+    ``zbl_pairs`` (``ZBLModel``'s ``pairs``; replacing the file's) if given."""
     model, meta = rebuild_module(src)
     hyper = dict(meta.hyperparameters)
-    if zbl is not None:
+    if zbl is not None or zbl_pairs is not None:
+        old = hyper.get("zbl") or {}
+        if zbl is None and not old:
+            raise ValueError(f"{src} has no ZBL term: give --zbl INNER OUTER with --zbl-pair")
+        new = {"inner": float(zbl[0]), "outer": float(zbl[1])} if zbl is not None else \
+            {"inner": old["inner"], "outer": old["outer"]}
+        pairs = old.get("pairs") if zbl_pairs is None else {k: [float(a), float(b)] for k, (a, b) in zbl_pairs.items()}
+        if pairs:
+            new["pairs"] = pairs
         learned = model.inner_model if isinstance(model, ZBLModel) else model
-        model = ZBLModel(learned, list(meta.species), *zbl).double().eval()
-        hyper["zbl"] = {"inner": float(zbl[0]), "outer": float(zbl[1])}
+        model = ZBLModel(learned, list(meta.species), **new).double().eval()
+        hyper["zbl"] = new
     return export_model(
         model, dst, list(meta.species), meta.architecture, hyper, dict(meta.training),
         dtype=dtype or meta.dtype, fused=fused, created=meta.created,
@@ -75,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--fused", dest="fused", action="store_true", default=None, help="require the fused kernels")
     g.add_argument("--no-fused", dest="fused", action="store_false", help="pure-torch model")
     ap.add_argument("--zbl", nargs=2, type=float, metavar=("INNER", "OUTER"), help="ZBL switch radii (Å)")
+    ap.add_argument("--zbl-pair", nargs=3, action="append", metavar=("PAIRS", "INNER", "OUTER"),
+                    help="own ZBL switch radii (Å) for 'A-B' or every pair among 'A,B,C'; repeatable")
     args = ap.parse_args(argv)
-    meta = reexport(args.src, args.dst, args.dtype, args.fused, args.zbl)
+    pairs = None if args.zbl_pair is None else {k: (float(a), float(b)) for k, a, b in args.zbl_pair}
+    meta = reexport(args.src, args.dst, args.dtype, args.fused, args.zbl, pairs)
     print(f"wrote {args.dst} ({meta.dtype}, requires_ops={meta.requires_ops})")
     return 0
 

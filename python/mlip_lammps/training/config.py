@@ -7,7 +7,7 @@ import copy
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, ValidationError, model_serializer, model_validator
 
 
 class _Strict(BaseModel):
@@ -25,6 +25,9 @@ class DataConfig(_Strict):
 class ZBLConfig(_Strict):
     inner: float = Field(0.8, gt=0, description="Å; full ZBL below")
     outer: float = Field(1.5, gt=0, description="Å; no ZBL above")
+    pairs: Optional[dict[str, tuple[PositiveFloat, PositiveFloat]]] = Field(None, description=(
+        "own [inner, outer] Å for some species pairs: 'A-B' one pair, 'A,B,C' every pair among them "
+        "(e.g. a metal-metal wall that leaves C-C dimers alone)"))
 
 
 # Hyperparameters of each architecture with their defaults (keys shared by several architectures,
@@ -117,6 +120,10 @@ class ModelConfig(_Strict):
         h = self.model_dump(exclude={"architecture", "init_from", "screening_from"})
         if h["zbl"] is None:
             del h["zbl"]
+        elif h["zbl"]["pairs"] is None:
+            del h["zbl"]["pairs"]
+        else:
+            h["zbl"]["pairs"] = {k: list(v) for k, v in h["zbl"]["pairs"].items()}
         return h
 
 
