@@ -6,7 +6,7 @@ models/hea_sevennet.pt).
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part static  [--out runs/foundation/teacher]
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part liquid_eos   # after --part liquid
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part student_md --part student_eos --part relaxed_strain
-    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_{plus,liquid,student}.extxyz
+    .venv/bin/python benchmarks/foundation/teacher_frames.py --merge        # -> train_{plus,liquid,student,...}.extxyz
     # stage 5: the same parts with other seeds, merged into train_more.extxyz
     .venv/bin/python benchmarks/foundation/teacher_frames.py --part static --seed 1 --out runs/foundation/teacher_s1
     .venv/bin/python benchmarks/foundation/teacher_frames.py --merge --more runs/foundation/teacher_s1 ...
@@ -294,6 +294,19 @@ def hea_student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace
     return frames
 
 
+def pinned_frames(static: Path, copies: int) -> list[Atoms]:
+    """Stage 10 (carbide_vacancy.yaml): per system, the teacher-relaxed single carbon vacancy (the last
+    ``vacancy_relax`` frame) and the perfect crystal of ``static``, ``copies`` times each. The
+    vacancy energy is their difference, and a loss weight on the two frames alone (x100, x300)
+    barely moved it: Adam's step size is bounded however large one rare batch's gradient is, so
+    the frames must come up in many batches."""
+    last: dict[tuple[str, str], Atoms] = {}
+    for a in ase.io.read(static, ":"):
+        if a.info["config_type"] in ("vacancy_relax", "rocksalt_perfect"):
+            last["".join(sorted(set(a.get_chemical_symbols()))), a.info["config_type"]] = a
+    return [a for a in last.values() for _ in range(copies)]
+
+
 # part: (function, index of its random stream; the streams the shipped frames were drawn with)
 PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
          "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6),
@@ -320,6 +333,8 @@ def main() -> None:
                     % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
     ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
                     f"values, whose parts are added to OUT/{{{','.join(MORE)}}}.extxyz")
+    ap.add_argument("--pin-copies", type=int, default=20, help="with --merge: OUT/train_pinned.extxyz = train_all + "
+                    "this many copies of each system's relaxed vacancy and perfect crystal (stage 10)")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
@@ -346,6 +361,10 @@ def main() -> None:
                                for a in ase.io.read(folder / f"{part}.extxyz", ":")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")
+            if name == "train_all":
+                frames += pinned_frames(args.out / "static.extxyz", args.pin_copies)
+                ase.io.write(args.out / "train_pinned.extxyz", frames, format="extxyz")
+                print(f"{args.out / 'train_pinned'}.extxyz: {len(frames)} frames")
 
 
 if __name__ == "__main__":
