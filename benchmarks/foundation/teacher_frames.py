@@ -341,6 +341,10 @@ def main() -> None:
                     "models/hea_sevennet.pt); with another --out per active-learning round")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    # before any teacher MD: a finished part is not redone, and its labels could not be resumed into
+    done = [p for p in args.part if (args.out / f"{p}.extxyz").exists()]
+    if done:
+        ap.error(f"{', '.join(str(args.out / f'{p}.extxyz') for p in done)} already written: remove it or use another --out")
     calc, teacher = make_teacher("sevenn:7net-0") if args.part else (None, "")
     for part in args.part:
         function, stream = PARTS[part]
