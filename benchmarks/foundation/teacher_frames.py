@@ -294,14 +294,14 @@ def hea_student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace
     return frames
 
 
-def pinned_frames(static: Path, copies: int) -> list[Atoms]:
+def pinned_frames(static: list[Atoms], copies: int) -> list[Atoms]:
     """Stage 10 (carbide_vacancy.yaml): per system, the teacher-relaxed single carbon vacancy (the last
-    ``vacancy_relax`` frame) and the perfect crystal of ``static``, ``copies`` times each. The
+    ``vacancy_relax`` frame) and the perfect crystal among the ``static`` part's frames, ``copies`` times each. The
     vacancy energy is their difference, and a loss weight on the two frames alone (x100, x300)
     barely moved it: Adam's step size is bounded however large one rare batch's gradient is, so
     the frames must come up in many batches."""
     last: dict[tuple[str, str], Atoms] = {}
-    for a in ase.io.read(static, ":"):
+    for a in static:
         if a.info["config_type"] in ("vacancy_relax", "rocksalt_perfect"):
             last["".join(sorted(set(a.get_chemical_symbols()))), a.info["config_type"]] = a
     return [a for a in last.values() for _ in range(copies)]
@@ -317,8 +317,8 @@ MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "
           "train_student": ("static", "student_md", "student_eos", "relaxed_strain"),
           "train_more": ("liquid", "liquid_eos", "md", "static"),
           "train_strain": ("liquid", "liquid_eos", "md", "static", "small_strain"),
-          "train_rattle": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle"),
-          "train_all": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle")}
+          "train_rattle": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle")}
+MERGED["train_all"] = MERGED["train_rattle"]
 # stage 5 (carbide_more.yaml): train_liquid's parts + the same parts of other --seed runs (--more DIR ...);
 # stage 9 (carbide_wall.yaml): train_rattle's parts + those of --more runs (the liquids split over 2 processes)
 MORE = ("train_more", "train_all")
@@ -353,6 +353,13 @@ def main() -> None:
         print(f"{part}: {report['n_labelled']} labelled, {report['n_rejected']} rejected {report['rejected_reasons']}")
     if args.merge:
         shared = ase.io.read(SHARED_TRAIN, ":")
+        read: dict[Path, list[Atoms]] = {}  # each part file is read once, though several sets hold it
+
+        def part_frames(path: Path) -> list[Atoms]:
+            if path not in read:
+                read[path] = ase.io.read(path, ":")
+            return read[path]
+
         for name, parts in MERGED.items():
             if name in MORE and not args.more:
                 continue
@@ -362,11 +369,11 @@ def main() -> None:
                 continue
             folders = [args.out] + (args.more if name in MORE else [])
             frames = shared + [a for folder in folders for part in parts if (folder / f"{part}.extxyz").exists()
-                               for a in ase.io.read(folder / f"{part}.extxyz", ":")]
+                               for a in part_frames(folder / f"{part}.extxyz")]
             ase.io.write(args.out / f"{name}.extxyz", frames, format="extxyz")
             print(f"{args.out / name}.extxyz: {len(frames)} frames")
             if name == "train_all":
-                frames += pinned_frames(args.out / "static.extxyz", args.pin_copies)
+                frames += pinned_frames(part_frames(args.out / "static.extxyz"), args.pin_copies)
                 ase.io.write(args.out / "train_pinned.extxyz", frames, format="extxyz")
                 print(f"{args.out / 'train_pinned'}.extxyz: {len(frames)} frames")
 

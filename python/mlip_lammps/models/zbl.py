@@ -95,9 +95,8 @@ class ZBLModel(nn.Module):
         si = center_species.index_select(0, edge_center.index_select(0, close))
         sj = edge_neighbor_species.index_select(0, close)
         z = self.z.to(vec.dtype)
-        pair = si * self.pair_inner.shape[0] + sj
-        inner = self.pair_inner.to(vec.dtype).flatten().index_select(0, pair)
-        outer = self.pair_outer.to(vec.dtype).flatten().index_select(0, pair)
+        inner = self.pair_inner.to(vec.dtype)[si, sj]
+        outer = self.pair_outer.to(vec.dtype)[si, sj]
         e_pair = 0.5 * self.pair_energy(z.index_select(0, si), z.index_select(0, sj), r, inner, outer)
         g = torch.autograd.grad([e_pair.sum()], [vec])[0]
         assert g is not None

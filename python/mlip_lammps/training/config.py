@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import copy
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, ValidationError, model_serializer, model_validator
@@ -25,7 +25,7 @@ class DataConfig(_Strict):
 class ZBLConfig(_Strict):
     inner: float = Field(0.8, gt=0, description="Å; full ZBL below")
     outer: float = Field(1.5, gt=0, description="Å; no ZBL above")
-    pairs: Optional[dict[str, tuple[PositiveFloat, PositiveFloat]]] = Field(None, description=(
+    pairs: Optional[dict[str, Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]]] = Field(None, description=(
         "own [inner, outer] Å for some species pairs: 'A-B' one pair, 'A,B,C' every pair among them "
         "(e.g. a metal-metal wall that leaves C-C dimers alone)"))
 
@@ -122,8 +122,6 @@ class ModelConfig(_Strict):
             del h["zbl"]
         elif h["zbl"]["pairs"] is None:
             del h["zbl"]["pairs"]
-        else:
-            h["zbl"]["pairs"] = {k: list(v) for k, v in h["zbl"]["pairs"].items()}
         return h
 
 
