@@ -318,6 +318,52 @@ def test_linear_term_trains_and_older_exports_fine_tune(tmp_path):
         train(ft, show_progress=False)
 
 
+def test_grown_model_starts_from_the_same_outputs_and_trains(tmp_path):
+    """init_from with larger n_radial / n_angular / hidden widens the model (NEPModel.grow): the same
+    energies and edge gradients to rounding (linear term and ZBL too), the new descriptor columns
+    normalised over the training data; the grown run trains and exports; shrinking is refused."""
+    from mlip_lammps.data.dataset import collate, graphs_from_atoms, read_structures
+    from mlip_lammps.export.reexport import rebuild_module
+    from mlip_lammps.models import base_model
+    from mlip_lammps.training.config import ZBLConfig
+
+    cfg = _cfg(tmp_path / "small")
+    cfg.model.linear_term = True
+    cfg.model.zbl = ZBLConfig(inner=0.8, outer=1.6)
+    train(cfg, show_progress=False)
+    small_file = tmp_path / "small" / "model.pt"
+    small, meta = rebuild_module(small_file)
+    graphs = graphs_from_atoms(read_structures(DATA / "cu.extxyz"), ["Cu"], 4.5)
+    b = collate(graphs).to(torch.float64)
+    args = (b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors)
+
+    hyper = {**meta.hyperparameters, "n_radial": 6, "n_angular": 5, "hidden": [12]}
+    grown = initial_model(small_file, "nep", hyper, ["Cu"], graphs).eval()
+    inner = base_model(grown)
+    assert inner.c_radial.shape[2] == 6 and inner.c_angular.shape[2] == 5 and inner.descriptor_mean.shape == (1, 6 + 5 * 4)
+    assert inner.mlp.nets[0][0].weight.shape == (12, 26) and inner.mlp.linear.shape == (1, 26)
+    e0, g0 = small(*args)
+    e1, g1 = grown(*args)
+    assert torch.allclose(e1, e0, rtol=0, atol=1e-12) and torch.allclose(g1, g0, rtol=0, atol=1e-12)
+    # the new columns (radial 4, 5; angular channels 3, 4) carry the data's statistics, the old ones theirs
+    q = inner.descriptors(*args)
+    new = torch.tensor([4, 5] + list(range(6 + 3 * 4, 26)))
+    assert torch.allclose(inner.descriptor_mean[0, new], q[:, new].mean(0))
+    assert torch.equal(inner.descriptor_mean[0, :4], base_model(small).descriptor_mean[0, :4])
+    assert torch.equal(inner.descriptor_mean[0, 6:18], base_model(small).descriptor_mean[0, 4:16])
+
+    ft = _cfg(tmp_path / "grown")
+    ft.model.linear_term, ft.model.zbl = True, cfg.model.zbl
+    ft.model.n_radial, ft.model.n_angular, ft.model.hidden, ft.model.init_from = 6, 5, [12], small_file
+    train(ft, show_progress=False)
+    _, grown_meta = rebuild_module(tmp_path / "grown" / "model.pt")
+    assert grown_meta.hyperparameters["n_radial"] == 6 and grown_meta.hyperparameters["hidden"] == [12]
+    with pytest.raises(ValueError, match="a model only grows"):
+        initial_model(small_file, "nep", {**hyper, "n_radial": 3, "n_angular": 3, "hidden": [8]}, ["Cu"])
+    with pytest.raises(ValueError, match="a model only grows"):
+        initial_model(small_file, "nep", {**hyper, "hidden": [8, 8]}, ["Cu"])
+
+
 def test_fine_tune_config_errors(tmp_path):
     base = {"output": str(tmp_path / "x"), "data": {"train": str(DATA / "cu.extxyz")}, "finetune": {"lr_scale": 0.1}}
     with pytest.raises(ConfigError, match="finetune needs model.init_from"):

@@ -188,6 +188,58 @@ class NEPModel(DescriptorModel):
         self.fused = False
         self.supports_fused = True  # the kernels cover every option, screening too
 
+    @torch.jit.unused
+    @torch.no_grad()
+    def grow(self, n_radial: int, n_angular: int, hidden: List[int]) -> torch.Tensor:
+        """Widen the model in place without changing its outputs: more radial and angular channels
+        (same bases) and wider hidden layers (same depth), for more capacity when fine-tuning.
+
+        New channels start with random coefficients and zero MLP input weights; new hidden units
+        start random with zero weights into the units that were there before and into the output.
+        Returns a bool mask of the new descriptor columns: their normalisation (mean 0, std 1
+        here) is the caller's to set from data."""
+        old_hidden = [net[k].out_features for net in self.mlp.nets[:1] for k in range(0, len(net) - 1, 2)]
+        if (n_radial < self.n_radial or n_angular < self.n_angular or len(hidden) != len(old_hidden)
+                or any(h < o for h, o in zip(hidden, old_hidden))):
+            raise ValueError(f"grow: n_radial {self.n_radial} -> {n_radial}, n_angular {self.n_angular} -> "
+                             f"{n_angular}, hidden {old_hidden} -> {list(hidden)}: a model only grows, "
+                             "at the same depth")
+        L = self.l_max
+        keep = torch.tensor(list(range(self.n_radial)) + [n_radial + n * L + l for n in range(self.n_angular)
+                                                          for l in range(L)])
+        n_desc = n_radial + n_angular * L
+
+        def widened(c: torch.Tensor, n: int) -> nn.Parameter:
+            new = torch.randn(*c.shape[:2], n, c.shape[3], dtype=c.dtype, device=c.device) / math.sqrt(c.shape[3])
+            new[:, :, : c.shape[2]] = c
+            return nn.Parameter(new)
+
+        def columns(t: torch.Tensor, fill: float) -> torch.Tensor:
+            new = torch.full((t.shape[0], n_desc), fill, dtype=t.dtype, device=t.device)
+            new[:, keep] = t
+            return new
+
+        self.c_radial = widened(self.c_radial, n_radial)
+        self.c_angular = widened(self.c_angular, n_angular)
+        self.descriptor_mean = columns(self.descriptor_mean, 0.0)
+        self.descriptor_std = columns(self.descriptor_std, 1.0)
+        for net in self.mlp.nets:
+            inputs = keep
+            for k, width in zip(range(0, len(net), 2), list(hidden) + [1]):
+                old: nn.Linear = net[k]
+                new = nn.Linear(n_desc if k == 0 else hidden[k // 2 - 1], width).to(old.weight)
+                new.weight[: old.out_features] = 0.0
+                new.weight[: old.out_features, inputs] = old.weight
+                new.bias[: old.out_features] = old.bias
+                net[k] = new
+                inputs = torch.arange(old.out_features)
+        if self.mlp.linear_term:
+            self.mlp.linear = nn.Parameter(columns(self.mlp.linear, 0.0))
+        self.n_radial, self.n_angular, self.n_descriptors = n_radial, n_angular, n_desc
+        is_new = torch.ones(n_desc, dtype=torch.bool)
+        is_new[keep] = False
+        return is_new
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # models exported before per-species normalisation hold one (n_descriptors,) row
         for name in ("descriptor_mean", "descriptor_std"):

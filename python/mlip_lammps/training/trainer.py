@@ -84,10 +84,16 @@ def freeze(model: torch.nn.Module, prefixes: list[str]) -> list[str]:
     return sorted(set(frozen))
 
 
-def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]) -> torch.nn.Module:
+GROWABLE = ("n_radial", "n_angular", "hidden")  # nep: NEPModel.grow widens these without changing outputs
+
+
+def initial_model(path: Path, architecture: str, hyper: dict, species: list[str],
+                  graphs: list[Graph] | None = None) -> torch.nn.Module:
     """The model of an exported file, to fine-tune: its weights, descriptor normalisation and
     reference energies are kept, so it must match the configured architecture, hyperparameters
-    and species (errors name the difference)."""
+    and species (errors name the difference). A nep model may be grown: larger ``n_radial``,
+    ``n_angular`` or ``hidden`` widths in the config widen it with its outputs unchanged; the new
+    descriptor columns are normalised over ``graphs`` (the training data)."""
     from mlip_lammps.export.reexport import rebuild_module
 
     model, meta = rebuild_module(path)
@@ -100,6 +106,15 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
         # switching the linear term on keeps the model's outputs: its weights start at zero
         base_model(model).mlp.enable_linear_term()
         diff.remove("linear_term")
+    grow = [k for k in diff if k in GROWABLE] if architecture == "nep" else []
+    if grow:
+        is_new = base_model(model).grow(hyper["n_radial"], hyper["n_angular"], hyper["hidden"])
+        if graphs is not None and bool(is_new.any()):
+            inner = base_model(model)
+            mean, std = descriptor_statistics(model, graphs)
+            inner.descriptor_mean[:, is_new] = mean[:, is_new].to(inner.descriptor_mean)
+            inner.descriptor_std[:, is_new] = std[:, is_new].to(inner.descriptor_std)
+        diff = [k for k in diff if k not in grow]
     if diff:
         raise ValueError(f"model.init_from {path}: hyperparameters differ from the config: "
                          + ", ".join(f"{k} {old.get(k)!r} vs {hyper.get(k)!r}" for k in diff))
@@ -148,6 +163,29 @@ def constrained_modules(model: torch.nn.Module) -> list[Screening]:
 
 
 @torch.no_grad()
+@torch.no_grad()
+def descriptor_statistics(model: torch.nn.Module, graphs: list[Graph]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-species mean and spread of the raw descriptors over ``graphs``, each (n_species,
+    n_descriptors); a species absent from the data gets the statistics of all atoms."""
+    model = base_model(model)
+    dtype = model.species_energy.dtype
+    qs = []
+    for k in range(0, len(graphs), 32):
+        b = collate(graphs[k : k + 32]).to(dtype)
+        qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
+    q = torch.cat(qs)
+    species = torch.cat([g.species for g in graphs])
+    means, stds = [], []
+    for s in range(model.descriptor_mean.shape[0]):
+        qs_ = q[species == s]
+        if qs_.shape[0] < 2:
+            qs_ = q
+        std = qs_.std(0)
+        means.append(qs_.mean(0))
+        stds.append(std.clamp_min(1e-3 * float(std.max()) + 1e-12))
+    return torch.stack(means), torch.stack(stds)
+
+
 def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
     """Energy scale (force RMS, eV/Å ~ eV per atom), E0 shifts and, where the model has them, the
     mean neighbour count (``avg_num_neighbors``, first: the descriptors depend on it) and the
@@ -159,19 +197,9 @@ def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.nd
         n_atoms = sum(int(g.species.numel()) for g in graphs)
         model.avg_num_neighbors.fill_(max(1.0, n_edges / max(1, n_atoms)))
     if hasattr(model, "descriptor_mean"):
-        qs = []
-        for k in range(0, len(graphs), 32):
-            b = collate(graphs[k : k + 32]).to(dtype)
-            qs.append(model.descriptors(b.species, b.edge_center, b.edge_neighbor_species, b.edge_vectors))
-        q = torch.cat(qs)
-        species = torch.cat([g.species for g in graphs])
-        for s in range(model.descriptor_mean.shape[0]):
-            qs_ = q[species == s]
-            if qs_.shape[0] < 2:  # a species absent from the data keeps the global statistics
-                qs_ = q
-            std = qs_.std(0)
-            model.descriptor_mean[s] = qs_.mean(0)
-            model.descriptor_std[s] = std.clamp_min(1e-3 * float(std.max()) + 1e-12)
+        mean, std = descriptor_statistics(model, graphs)
+        model.descriptor_mean.copy_(mean)
+        model.descriptor_std.copy_(std)
     f = torch.cat([g.forces for g in graphs])
     model.energy_scale.fill_(float(f.pow(2).mean().sqrt()) or 1.0)
     model.species_energy.copy_(torch.as_tensor(e0, dtype=dtype))
@@ -389,7 +417,7 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
 
     hyper = cfg.model.hyperparameters()
     if cfg.model.init_from is not None:
-        model = initial_model(cfg.model.init_from, cfg.model.architecture, hyper, species).to(dtype)
+        model = initial_model(cfg.model.init_from, cfg.model.architecture, hyper, species, train_graphs).to(dtype)
         e0 = base_model(model).species_energy.detach().double().cpu().numpy()
         if ft is not None:
             freeze(model, ft.freeze)
