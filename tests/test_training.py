@@ -245,8 +245,8 @@ def test_fine_tune_starts_from_exported_model(tmp_path):
     torch.testing.assert_close(b["forces"], a["forces"], rtol=1e-12, atol=1e-12)
     bad = _cfg(tmp_path / "bad")
     bad.model.init_from = tmp_path / "base" / "model.pt"
-    bad.model.hidden = [16]
-    with pytest.raises(ValueError, match="hyperparameters differ.*hidden"):
+    bad.model.l_max = 3  # not one a model can grow in (those: test_grown_model_...)
+    with pytest.raises(ValueError, match="hyperparameters differ.*l_max 4 vs 3"):
         train(bad, show_progress=False)
 
 
