@@ -108,9 +108,9 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
         diff.remove("linear_term")
     grow = [k for k in diff if k in GROWABLE] if architecture == "nep" else []
     if grow:
-        is_new = base_model(model).grow(hyper["n_radial"], hyper["n_angular"], hyper["hidden"])
+        inner = base_model(model)
+        is_new = inner.grow(hyper["n_radial"], hyper["n_angular"], hyper["hidden"])
         if graphs is not None and bool(is_new.any()):
-            inner = base_model(model)
             mean, std = descriptor_statistics(model, graphs)
             inner.descriptor_mean[:, is_new] = mean[:, is_new].to(inner.descriptor_mean)
             inner.descriptor_std[:, is_new] = std[:, is_new].to(inner.descriptor_std)
@@ -163,7 +163,6 @@ def constrained_modules(model: torch.nn.Module) -> list[Screening]:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def descriptor_statistics(model: torch.nn.Module, graphs: list[Graph]) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-species mean and spread of the raw descriptors over ``graphs``, each (n_species,
     n_descriptors); a species absent from the data gets the statistics of all atoms."""
@@ -186,6 +185,7 @@ def descriptor_statistics(model: torch.nn.Module, graphs: list[Graph]) -> tuple[
     return torch.stack(means), torch.stack(stds)
 
 
+@torch.no_grad()
 def initialise_statistics(model: torch.nn.Module, graphs: list[Graph], e0: np.ndarray) -> None:
     """Energy scale (force RMS, eV/Å ~ eV per atom), E0 shifts and, where the model has them, the
     mean neighbour count (``avg_num_neighbors``, first: the descriptors depend on it) and the
