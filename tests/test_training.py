@@ -364,6 +364,54 @@ def test_grown_model_starts_from_the_same_outputs_and_trains(tmp_path):
         initial_model(small_file, "nep", {**hyper, "hidden": [8, 8]}, ["Cu"])
 
 
+def test_extended_reach_starts_close_to_the_model_and_trains(tmp_path):
+    """init_from with a longer cutoff / cutoff_angular and larger bases (NEPModel.extend_reach)
+    refits the radial functions: energies and forces stay close (the refit error is reported), the
+    extended run trains and exports with the new cutoffs; a shorter reach is refused."""
+    from mlip_lammps.contract import predict
+    from mlip_lammps.data.dataset import collate, graphs_from_atoms, read_structures
+    from mlip_lammps.export.reexport import rebuild_module
+    from mlip_lammps.models import base_model
+
+    train(_cfg(tmp_path / "short"), show_progress=False)
+    short_file = tmp_path / "short" / "model.pt"
+    short, meta = rebuild_module(short_file)
+    hyper = {**meta.hyperparameters, "cutoff": 5.0, "cutoff_angular": 4.5, "n_basis_radial": 14, "n_basis_angular": 14}
+    frames = read_structures(DATA / "cu.extxyz")
+    longer = initial_model(short_file, "nep", hyper, ["Cu"], graphs_from_atoms(frames, ["Cu"], 5.0))
+    inner = base_model(longer)
+    assert (inner.cutoff, inner.cutoff_angular, inner.c_radial.shape[3], inner.c_angular.shape[3]) == (5.0, 4.5, 14, 14)
+    out = [predict(m.eval(), collate(graphs_from_atoms(frames, ["Cu"], cut)).to(torch.float64))
+           for m, cut in ((short, 4.5), (longer, 5.0))]
+    n_atoms = torch.tensor([len(a) for a in frames], dtype=torch.float64)
+    de = float(((out[1]["energy"] - out[0]["energy"]) / n_atoms).abs().max())  # eV/atom
+    df = float((out[1]["forces"] - out[0]["forces"]).pow(2).mean().sqrt())
+    f_rms = float(out[0]["forces"].pow(2).mean().sqrt())
+    assert de < 2e-3 and df < 0.03 * f_rms, (de, df, f_rms)
+
+    ext = _cfg(tmp_path / "longer")
+    ext.model.cutoff, ext.model.cutoff_angular, ext.model.init_from = 5.0, 4.5, short_file
+    ext.model.n_basis_radial, ext.model.n_basis_angular = 14, 14
+    train(ext, show_progress=False)
+    _, ext_meta = rebuild_module(tmp_path / "longer" / "model.pt")
+    assert ext_meta.cutoff == 5.0 and ext_meta.hyperparameters["cutoff_angular"] == 4.5
+    with pytest.raises(ValueError, match="the reach and the bases only grow"):
+        initial_model(short_file, "nep", {**meta.hyperparameters, "cutoff": 4.0, "cutoff_angular": 3.5}, ["Cu"])
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch):
+    """training.threads unset: torch's thread count less the cores the load average says are busy."""
+    import os
+
+    from mlip_lammps.training.trainer import default_threads
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    for load, expected in ((0.2, 8), (2.6, 5), (7.9, 1), (30.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert default_threads() == expected
+
+
 def test_fine_tune_config_errors(tmp_path):
     base = {"output": str(tmp_path / "x"), "data": {"train": str(DATA / "cu.extxyz")}, "finetune": {"lr_scale": 0.1}}
     with pytest.raises(ConfigError, match="finetune needs model.init_from"):

@@ -27,7 +27,7 @@ Training always uses the pure-torch autograd path below.
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -239,6 +239,42 @@ class NEPModel(DescriptorModel):
         is_new = torch.ones(n_desc, dtype=torch.bool)
         is_new[keep] = False
         return is_new
+
+    @torch.jit.unused
+    @torch.no_grad()
+    def extend_reach(self, cutoff: float, cutoff_angular: float, n_basis_radial: int, n_basis_angular: int,
+                     r_min: float = 0.8) -> Dict[str, float]:
+        """Lengthen the radial and/or angular cutoff in place, keeping the model's outputs close: each
+        channel's radial function g_n(r) = Σ_k c_nk f_k(r) is refitted (least squares on a fine grid
+        over [r_min, new cutoff]) in the longer basis, to the old g_n inside the old cutoff and to 0
+        beyond it. The MLP and the descriptor normalisation are kept; fine-tuning then learns what
+        the longer reach sees. More basis functions make the refit closer (the old g_n bends to zero
+        at the old cutoff). Returns the largest refit error of each part relative to its channel's
+        largest |g_n| (0 where that part is unchanged)."""
+        old = (self.cutoff, self.cutoff_angular, self.n_basis_radial, self.n_basis_angular)
+        new = (float(cutoff), float(cutoff_angular), int(n_basis_radial), int(n_basis_angular))
+        if any(b < a for a, b in zip(old, new)) or new[1] > new[0]:
+            raise ValueError(f"extend_reach: cutoff/cutoff_angular/n_basis_radial/n_basis_angular {old} -> {new}: "
+                             "the reach and the bases only grow, and cutoff_angular stays <= cutoff")
+        if self.screening is not None and new[0] != old[0]:
+            raise ValueError("extend_reach: the screening is built for the model's cutoff; it cannot change")
+        errors: Dict[str, float] = {}
+        for part, (rc, rc_new, nb, nb_new) in (("radial", (old[0], new[0], old[2], new[2])),
+                                               ("angular", (old[1], new[1], old[3], new[3]))):
+            c = getattr(self, f"c_{part}")
+            if (rc, nb) == (rc_new, nb_new):
+                errors[part] = 0.0
+                continue
+            r = torch.linspace(r_min, rc_new, 4000, dtype=torch.float64)[:-1]
+            flat = c.detach().double().reshape(-1, nb)
+            g_old = chebyshev_basis(r, rc, nb) @ flat.t()  # (grid, pairs·channels)
+            basis = chebyshev_basis(r, rc_new, nb_new)
+            fitted = torch.linalg.lstsq(basis, g_old).solution  # (nb_new, pairs·channels)
+            scale = g_old.abs().amax(0).clamp_min(1e-300)
+            errors[part] = float(((basis @ fitted - g_old).abs().amax(0) / scale).max())
+            setattr(self, f"c_{part}", nn.Parameter(fitted.t().reshape(*c.shape[:3], nb_new).to(c)))
+        self.cutoff, self.cutoff_angular, self.n_basis_radial, self.n_basis_angular = new
+        return errors
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # models exported before per-species normalisation hold one (n_descriptors,) row

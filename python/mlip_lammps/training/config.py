@@ -151,7 +151,7 @@ class TrainingConfig(_Strict):
     grad_clip: Optional[float] = Field(10.0, gt=0)
     seed: int = 0
     dtype: Literal["float32", "float64"] = "float32"
-    threads: Optional[int] = Field(None, ge=1, description="torch threads; default: all cores")
+    threads: Optional[int] = Field(None, ge=1, description="torch threads; default: the cores not busy with other processes")
     checkpoint_every_epochs: int = Field(1, ge=1)
     ensemble: int = Field(1, ge=1, description="committee size: members train with seeds seed, seed+1, ...")
 

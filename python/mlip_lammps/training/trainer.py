@@ -85,6 +85,8 @@ def freeze(model: torch.nn.Module, prefixes: list[str]) -> list[str]:
 
 
 GROWABLE = ("n_radial", "n_angular", "hidden")  # nep: NEPModel.grow widens these without changing outputs
+# nep: NEPModel.extend_reach lengthens these, refitting the radial functions (outputs change slightly)
+EXTENDABLE = ("cutoff", "cutoff_angular", "n_basis_radial", "n_basis_angular")
 
 
 def initial_model(path: Path, architecture: str, hyper: dict, species: list[str],
@@ -93,7 +95,10 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
     reference energies are kept, so it must match the configured architecture, hyperparameters
     and species (errors name the difference). A nep model may be grown: larger ``n_radial``,
     ``n_angular`` or ``hidden`` widths in the config widen it with its outputs unchanged; the new
-    descriptor columns are normalised over ``graphs`` (the training data)."""
+    descriptor columns are normalised over ``graphs`` (the training data). Its reach may be
+    lengthened: a larger ``cutoff``, ``cutoff_angular``, ``n_basis_radial`` or ``n_basis_angular``
+    refits its radial functions in the longer bases (NEPModel.extend_reach; the refit error is
+    logged), so its outputs change only slightly."""
     from mlip_lammps.export.reexport import rebuild_module
 
     model, meta = rebuild_module(path)
@@ -106,6 +111,15 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
         # switching the linear term on keeps the model's outputs: its weights start at zero
         base_model(model).mlp.enable_linear_term()
         diff.remove("linear_term")
+    extend = [k for k in diff if k in EXTENDABLE] if architecture == "nep" else []
+    if extend:
+        errors = base_model(model).extend_reach(hyper["cutoff"], hyper["cutoff_angular"], hyper["n_basis_radial"],
+                                                hyper["n_basis_angular"])
+        tqdm.write(f"model.init_from {path}: reach extended ("
+                   + ", ".join(f"{k} {old.get(k)} -> {hyper.get(k)}" for k in extend)
+                   + f"); radial functions refitted, largest error {errors['radial']:.1e} (radial), "
+                   f"{errors['angular']:.1e} (angular) of each function's largest value")
+        diff = [k for k in diff if k not in extend]
     grow = [k for k in diff if k in GROWABLE] if architecture == "nep" else []
     if grow:
         inner = base_model(model)
@@ -387,6 +401,19 @@ def _train_committee(cfg: Config, resume: bool, show_progress: bool) -> dict[str
     return metrics
 
 
+def default_threads() -> int:
+    """Torch threads when training.threads is unset: torch's default (every core, or
+    OMP_NUM_THREADS), less the cores other processes keep busy (1-minute load average), at least 1.
+    Threads that share a core with a busy process spin: one measured run went from 1.5 to 141 s
+    per epoch."""
+    n = torch.get_num_threads()
+    try:
+        free = len(os.sched_getaffinity(0)) - round(os.getloadavg()[0])
+    except (AttributeError, OSError):  # no affinity or load average on this platform
+        return n
+    return max(1, min(n, free))
+
+
 def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -> dict[str, Any]:
     t = cfg.training
     rank, world = _distributed()
@@ -394,6 +421,11 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
     out.mkdir(parents=True, exist_ok=True)
     if t.threads:
         torch.set_num_threads(t.threads)
+    elif (n := default_threads()) < torch.get_num_threads():
+        if rank == 0:
+            tqdm.write(f"training.threads not set: {n} torch thread(s), the cores other processes leave free "
+                       f"(load average {os.getloadavg()[0]:.1f}); set training.threads to choose")
+        torch.set_num_threads(n)
     seed_everything(t.seed)
     dtype = {"float32": torch.float32, "float64": torch.float64}[t.dtype]
     if rank == 0:
