@@ -266,3 +266,6 @@ def test_cli_train_eval_export(tmp_path):
 
     _, meta2 = rebuild_module(tmp_path / "exp.pt")  # the exported hyperparameters rebuild the model
     assert meta2.hyperparameters == meta.hyperparameters
+    # provenance from the checkpoint: the run's config and how far it got
+    assert meta2.training["epochs"] == meta.training["epochs"] and meta2.training["best_epoch"] >= 1
+    assert meta2.training["config"]["data"]["train"] == str(DATA / "cu.extxyz")

@@ -91,14 +91,19 @@ def _data_summary(args) -> int:
 
 
 def _export(args) -> int:
+    import torch
+
     from mlip_lammps.export import export_model
     from mlip_lammps.training.config import ModelConfig
     from mlip_lammps.training.trainer import model_from_checkpoint
 
     model, species, cfg = model_from_checkpoint(args.checkpoint)
     hyper = ModelConfig.model_validate(cfg["model"]).hyperparameters()  # what build_model takes
-    meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper,
-                        {"checkpoint": str(args.checkpoint)}, dtype=args.dtype)
+    state = torch.load(args.checkpoint, weights_only=False)["state"]
+    # provenance: the run's config (data, init_from, training settings) and how far it got
+    info = {"checkpoint": str(args.checkpoint), "epochs": state["epoch"], "best_epoch": state["best_epoch"],
+            "training_time_s": round(state["elapsed_s"], 1), "config": cfg}
+    meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper, info, dtype=args.dtype)
     print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")
     return 0
 

@@ -115,7 +115,7 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
     if extend:
         errors = base_model(model).extend_reach(hyper["cutoff"], hyper["cutoff_angular"], hyper["n_basis_radial"],
                                                 hyper["n_basis_angular"])
-        tqdm.write(f"model.init_from {path}: reach extended ("
+        tqdm.write(f"model.init_from {path}: reach or bases extended ("
                    + ", ".join(f"{k} {old.get(k)} -> {hyper.get(k)}" for k in extend)
                    + f"); radial functions refitted, largest error {errors['radial']:.1e} (radial), "
                    f"{errors['angular']:.1e} (angular) of each function's largest value")
