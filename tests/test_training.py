@@ -399,17 +399,24 @@ def test_extended_reach_starts_close_to_the_model_and_trains(tmp_path):
         initial_model(short_file, "nep", {**meta.hyperparameters, "cutoff": 4.0, "cutoff_angular": 3.5}, ["Cu"])
 
 
-def test_default_threads_leave_busy_cores_alone(monkeypatch):
-    """training.threads unset: torch's thread count less the cores the load average says are busy."""
+def test_default_threads_leave_busy_cores_alone(monkeypatch, tmp_path):
+    """training.threads unset: torch's thread count less the cores other processes keep busy, read
+    as the runnable tasks besides this one (/proc/loadavg's 4th field), the fewest of a few samples."""
     import os
 
-    from mlip_lammps.training.trainer import default_threads
+    from mlip_lammps.training import trainer
 
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(trainer, "LOADAVG", loadavg)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    for load, expected in ((0.2, 8), (2.6, 5), (7.9, 1), (30.0, 1)):
-        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert default_threads() == expected
+    for runnable, expected in ((1, 8), (4, 5), (9, 1), (30, 1)):
+        loadavg.write_text(f"3.50 2.00 1.00 {runnable}/412 12345\n")
+        assert trainer.busy_cores(samples=2, interval_s=0) == runnable - 1
+        assert trainer.default_threads() == expected
+    loadavg.unlink()  # elsewhere: the 1-minute load average
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 1.0, 1.0))
+    assert trainer.busy_cores() == 2.6 and trainer.default_threads() == 5
 
 
 def test_fine_tune_config_errors(tmp_path):

@@ -401,17 +401,37 @@ def _train_committee(cfg: Config, resume: bool, show_progress: bool) -> dict[str
     return metrics
 
 
+LOADAVG = Path("/proc/loadavg")  # Linux: its 4th field is "runnable tasks/all tasks" right now
+
+
+def busy_cores(samples: int = 5, interval_s: float = 0.05) -> float | None:
+    """Cores other processes keep busy now: the fewest runnable tasks besides this one over a few
+    samples (/proc/loadavg; a process that just ended does not count, unlike in the load average),
+    else the 1-minute load average; None where neither exists."""
+    try:
+        counts = []
+        for k in range(samples):
+            if k:
+                time.sleep(interval_s)
+            counts.append(int(LOADAVG.read_text().split()[3].split("/")[0]) - 1)
+        return float(max(0, min(counts)))
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def default_threads() -> int:
     """Torch threads when training.threads is unset: torch's default (every core, or
-    OMP_NUM_THREADS), less the cores other processes keep busy (1-minute load average), at least 1.
-    Threads that share a core with a busy process spin: one measured run went from 1.5 to 141 s
-    per epoch."""
+    OMP_NUM_THREADS), less the cores other processes keep busy (busy_cores), at least 1. Threads
+    that share a core with a busy process spin: one measured run went from 1.5 to 141 s per epoch."""
     n = torch.get_num_threads()
-    try:
-        free = len(os.sched_getaffinity(0)) - round(os.getloadavg()[0])
-    except (AttributeError, OSError):  # no affinity or load average on this platform
+    busy = busy_cores()
+    if busy is None or not hasattr(os, "sched_getaffinity"):
         return n
-    return max(1, min(n, free))
+    return max(1, min(n, len(os.sched_getaffinity(0)) - round(busy)))
 
 
 def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -> dict[str, Any]:
@@ -423,8 +443,8 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         torch.set_num_threads(t.threads)
     elif (n := default_threads()) < torch.get_num_threads():
         if rank == 0:
-            tqdm.write(f"training.threads not set: {n} torch thread(s), the cores other processes leave free "
-                       f"(load average {os.getloadavg()[0]:.1f}); set training.threads to choose")
+            tqdm.write(f"training.threads not set: {n} torch thread(s), the cores other processes leave free; "
+                       "set training.threads to choose")
         torch.set_num_threads(n)
     seed_everything(t.seed)
     dtype = {"float32": torch.float32, "float64": torch.float64}[t.dtype]
