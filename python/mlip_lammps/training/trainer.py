@@ -98,7 +98,7 @@ def initial_model(path: Path, architecture: str, hyper: dict, species: list[str]
     descriptor columns are normalised over ``graphs`` (the training data). Its reach may be
     lengthened: a larger ``cutoff``, ``cutoff_angular``, ``n_basis_radial`` or ``n_basis_angular``
     refits its radial functions in the longer bases (NEPModel.extend_reach; the refit error is
-    logged), so its outputs change only slightly."""
+    printed), so its outputs change only slightly."""
     from mlip_lammps.export.reexport import rebuild_module
 
     model, meta = rebuild_module(path)
