@@ -17,7 +17,9 @@ carbon-deficient frames and no single vacancy. The same recipes as the shared da
 
 * ``liquid`` (teacher MD, the expensive part): 64-atom cells expanded by 12 % in volume, every atom
   displaced by a Gaussian of 0.4 Å, 100 fs of Langevin MD at 5,000 K (1 fs steps), then 4 frames
-  30 fs apart; a run in which an atom exceeds 0.5 Å/fs is restarted from a new start;
+  30 fs apart (``--liquid-frames 12 --liquid-every-fs 10``: 12 frames over the same 120 fs, 3× the
+  frames for the same teacher calls, since the teacher labels every MD step anyway); a run in which
+  an atom exceeds 0.5 Å/fs is restarted from a new start;
 * ``md``: constant-volume Langevin MD of the crystals (2 fs steps, 60 fs equilibration, frames
   every 40 fs) at 1,000–3,000 K, lattice expanded by 7e-6 /K from 300 K;
 * ``liquid_eos`` (after ``liquid``): each liquid frame scaled to 1.15, 1.3 or 1.5 times its volume,
@@ -115,7 +117,7 @@ def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> lis
             start = crystal(name, seed=1000 + attempt)
             start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
             start.positions += rng.normal(scale=0.4, size=start.positions.shape)
-            got = md_frames(start, calc, 5000.0, 1.0, 100.0, 30.0, 4, rng)
+            got = md_frames(start, calc, 5000.0, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
             print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
             if got:
                 frames += [tag(f, "liquid", temperature=5000.0) for f in got]
@@ -331,6 +333,8 @@ def main() -> None:
     ap.add_argument("--liquid-runs", type=lambda s: {k: int(v) for k, v in (p.split("=") for p in s.split(","))},
                     help="liquid runs per system for --part liquid, e.g. TiC=2,HEC=1 (default: %s)"
                     % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
+    ap.add_argument("--liquid-frames", type=int, default=4, help="frames kept per liquid run (after 100 fs)")
+    ap.add_argument("--liquid-every-fs", type=float, default=30.0, help="fs between the kept frames of a liquid run")
     ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
                     f"values, whose parts are added to OUT/{{{','.join(MORE)}}}.extxyz")
     ap.add_argument("--pin-copies", type=int, default=20, help="with --merge: OUT/train_pinned.extxyz = train_all + "
