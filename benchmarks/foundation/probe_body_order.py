@@ -133,7 +133,7 @@ def main() -> None:
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=2e-4)
     start, epochs = time.perf_counter(), 0
-    while (elapsed := time.perf_counter() - start) < 60 * args.minutes:
+    while time.perf_counter() - start < 60 * args.minutes:
         model.train()
         for k in torch.randperm(len(train)).split(4):
             p = min(1.0, (time.perf_counter() - start) / (60 * args.minutes))

@@ -91,15 +91,13 @@ def _data_summary(args) -> int:
 
 
 def _export(args) -> int:
-    import torch
-
     from mlip_lammps.export import export_model
     from mlip_lammps.training.config import ModelConfig
     from mlip_lammps.training.trainer import model_from_checkpoint
 
-    model, species, cfg = model_from_checkpoint(args.checkpoint)
+    model, species, ck = model_from_checkpoint(args.checkpoint)
+    cfg, state = ck["config"], ck["state"]
     hyper = ModelConfig.model_validate(cfg["model"]).hyperparameters()  # what build_model takes
-    state = torch.load(args.checkpoint, weights_only=False)["state"]
     # provenance: the run's config (data, init_from, training settings) and how far it got
     info = {"checkpoint": str(args.checkpoint), "epochs": state["epoch"], "best_epoch": state["best_epoch"],
             "training_time_s": round(state["elapsed_s"], 1), "config": cfg}

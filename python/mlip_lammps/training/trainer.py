@@ -355,13 +355,14 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
 
 
 def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
-    """The best (EMA) model of a training checkpoint, its species and its config dictionary."""
+    """The best (EMA) model of a training checkpoint, its species and the checkpoint itself (its
+    ``config`` dictionary, training ``state``, ...)."""
     ck = torch.load(path, weights_only=False)
     mcfg = ModelConfig.model_validate(ck["config"]["model"])
     model = build_model(mcfg.architecture, len(ck["species"]), mcfg.hyperparameters(), ck["species"])
     model = model.to(next(iter(ck["best_model"].values())).dtype)
     model.load_state_dict(ck["best_model"])
-    return model.eval(), ck["species"], ck["config"]
+    return model.eval(), ck["species"], ck
 
 
 def _train_committee(cfg: Config, resume: bool, show_progress: bool) -> dict[str, Any]:
