@@ -29,7 +29,10 @@ carbon-deficient frames and no single vacancy. The same recipes as the shared da
   cells MC_x rattled, and small random strains (±1.5 %) of the ideal crystals;
 * ``student_md`` (stage 4): crystal, MC_x and liquid frames from MD with the stage-3 student, one
   teacher call per frame; ``student_eos`` scales its liquids as ``liquid_eos`` does;
-* ``relaxed_strain`` (stage 4): strained HEC cells relaxed by the teacher.
+* ``relaxed_strain`` (stage 4): strained HEC cells relaxed by the teacher;
+* ``sampled_liquid`` (stage 14): the ``liquid`` recipe run with a student (``--student``, default
+  models/carbide.pt) at 4,000 and 5,000 K, ``--liquid-frames`` frames ``--liquid-every-fs`` apart per
+  run, labelled by the teacher: one teacher call per liquid frame instead of ~20.
 
 Every frame goes through ``mlip label``'s screening (forces above 50 eV/Å, atoms closer than 0.5 Å,
 non-finite labels are rejected and counted). Parts run independently (one core each) and resume.
@@ -221,6 +224,29 @@ def student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace) ->
     return frames
 
 
+def sampled_liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    """Stage 14: the teacher-MD liquids were the force error's bulk and starved of data (a student
+    fits its training liquids ever better and held-out ones no better), and each costs ~20 teacher
+    calls per kept frame. A student that is right within ~15 meV/atom on the teacher's liquids
+    samples them for free; the teacher labels each kept frame once. (Stage 3 sampled liquids that
+    sat far from the teacher's, metal pairs at 1.2 Å, and was left out; stage 12, with its ZBL
+    walls, keeps them within 0.1 Å of the teacher-MD liquids' closest pairs at the 10th percentile.)"""
+    from mlip_lammps import MLIPCalculator
+
+    student = MLIPCalculator(args.student or REPO / "models" / "carbide.pt")
+    frames = []
+    for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
+        for k in range(runs):
+            temperature = (5000.0, 4000.0)[k % 2]
+            start = crystal(name, seed=9000 + k)
+            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
+            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            got = md_frames(start, student, temperature, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
+            frames += [tag(f, "liquid", temperature=temperature, sampled_by="student") for f in got or []]
+            print(f"sampled_liquid {name} run {k} at {temperature:g} K: {len(got or [])} frames", flush=True)
+    return frames
+
+
 def relaxed_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """HEC cells (other random occupations than transfer.py's) under random strains of up to 1 %,
     relaxed at fixed cell by the teacher (every third step of the path and the end point): in the
@@ -312,7 +338,8 @@ def pinned_frames(static: list[Atoms], copies: int) -> list[Atoms]:
 # part: (function, index of its random stream; the streams the shipped frames were drawn with)
 PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
          "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6),
-         "hea_student_md": (hea_student_md_part, 7), "small_strain": (small_strain_part, 8), "rattle": (rattle_part, 11)}
+         "hea_student_md": (hea_student_md_part, 7), "small_strain": (small_strain_part, 8), "rattle": (rattle_part, 11),
+         "sampled_liquid": (sampled_liquid_part, 12)}
 # training sets of stages 2-4, 6 and 7 (carbide_plus, carbide_liquid, carbide_student, carbide_strain, carbide_rattle.yaml):
 # the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
@@ -320,7 +347,11 @@ MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "
           "train_more": ("liquid", "liquid_eos", "md", "static"),
           "train_strain": ("liquid", "liquid_eos", "md", "static", "small_strain"),
           "train_rattle": ("liquid", "liquid_eos", "md", "static", "small_strain", "rattle")}
-MERGED["train_all"] = MERGED["train_rattle"]
+MERGED["train_all"] = MERGED["train_rattle"] + ("sampled_liquid",)
+OPTIONAL = ("sampled_liquid",)  # merged from whichever folders hold it (stage 14)
+# The student reaches liquid configurations the teacher's own MD avoids (it restarts runaways), on which the
+# teacher's forces run up to its 50 eV/Å rejection limit; the teacher-MD liquids stay below 23 eV/Å.
+MERGE_MAX_FORCE = {"sampled_liquid": 25.0}  # eV/Å
 # stage 5 (carbide_more.yaml): train_liquid's parts + the same parts of other --seed runs (--more DIR ...);
 # stage 9 (carbide_wall.yaml): train_rattle's parts + those of --more runs (the liquids split over 2 processes)
 MORE = ("train_more", "train_all")
@@ -342,7 +373,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "foundation" / "teacher")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--student", type=Path, help="the student of the student_md parts (default: carbide stage 3, "
-                    "models/hea_sevennet.pt); with another --out per active-learning round")
+                    "models/hea_sevennet.pt, models/carbide.pt for sampled_liquid); with another --out per "
+                    "active-learning round")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     # before any teacher MD: a finished part is not redone, and its labels could not be resumed into
@@ -361,13 +393,14 @@ def main() -> None:
 
         def part_frames(path: Path) -> list[Atoms]:
             if path not in read:
-                read[path] = ase.io.read(path, ":")
+                limit = MERGE_MAX_FORCE.get(path.stem, np.inf)
+                read[path] = [a for a in ase.io.read(path, ":") if np.abs(a.get_forces()).max() <= limit]
             return read[path]
 
         for name, parts in MERGED.items():
             if name in MORE and not args.more:
                 continue
-            missing = [p for p in parts if not (args.out / f"{p}.extxyz").exists()]
+            missing = [p for p in parts if p not in OPTIONAL and not (args.out / f"{p}.extxyz").exists()]
             if missing:
                 print(f"{name}: skipped, run --part {' --part '.join(missing)} first")
                 continue
