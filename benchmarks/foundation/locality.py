@@ -78,8 +78,8 @@ def main() -> None:
                    if a.info.get("config_type") == "liquid" and a.get_chemical_formula() == "C32Ti32"]
         jobs = {"TiC liquid": (liquids, 31)}
     else:
-        jobs = {name: ([expanded(name, 11 + sorted(SYSTEMS).index(name), args.temperature, (4, 4, 4))],
-                       11 + sorted(SYSTEMS).index(name)) for name in args.systems}
+        seeds = {name: 11 + sorted(SYSTEMS).index(name) for name in args.systems}
+        jobs = {name: ([expanded(name, seed, args.temperature, (4, 4, 4))], seed) for name, seed in seeds.items()}
     for name, (references, seed) in jobs.items():
         res.setdefault("floor_meV_per_A", {})[name] = floor(calc, name, references, RADII, args.draws,
                                                            args.temperature, seed)

@@ -77,6 +77,15 @@ def remove_carbons(atoms: Atoms, n_range: tuple[int, int], rng: np.random.Genera
     del atoms[sorted(rng.choice(np.flatnonzero(atoms.symbols == "C"), size=n, replace=False), reverse=True)]
 
 
+def liquid_start(name: str, seed: int, rng: np.random.Generator) -> Atoms:
+    """The liquid recipe's start: the crystal expanded by 12 % in volume, every atom displaced by a
+    Gaussian of 0.4 Å."""
+    start = crystal(name, seed=seed)
+    start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
+    start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+    return start
+
+
 def rattle(atoms: Atoms, temperature: float, rng: np.random.Generator) -> Atoms:
     a = atoms.copy()
     sigma = np.sqrt([C_S[s] * temperature for s in a.get_chemical_symbols()])
@@ -117,9 +126,7 @@ def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> lis
         for attempt in range(4 * runs):
             if done == runs:
                 break
-            start = crystal(name, seed=1000 + attempt)
-            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
-            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            start = liquid_start(name, 1000 + attempt, rng)
             got = md_frames(start, calc, 5000.0, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
             print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
             if got:
@@ -215,9 +222,7 @@ def student_md_part(calc, rng: np.random.Generator, args: argparse.Namespace) ->
             got = md_frames(a, student, temperature, 2.0, 200.0, 60.0, 3, rng, v_init_factor=2.0)
             frames += [tag(f, "substoich_md", temperature=temperature, sampled_by="student") for f in got or []]
         for temperature in (4000.0, 5000.0):
-            start = crystal(name, seed=4200 + int(temperature))
-            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
-            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            start = liquid_start(name, 4200 + int(temperature), rng)
             got = md_frames(start, student, temperature, 1.0, 300.0, 40.0, 6, rng)
             frames += [tag(f, "liquid", temperature=temperature, sampled_by="student") for f in got or []]
         print(f"student_md {name}: {len(frames)} frames so far", flush=True)
@@ -238,9 +243,7 @@ def sampled_liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace
     for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
         for k in range(runs):
             temperature = (5000.0, 4000.0)[k % 2]
-            start = crystal(name, seed=9000 + k)
-            start.set_cell(start.cell.array * 1.12 ** (1 / 3), scale_atoms=True)
-            start.positions += rng.normal(scale=0.4, size=start.positions.shape)
+            start = liquid_start(name, 9000 + k, rng)
             got = md_frames(start, student, temperature, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
             frames += [tag(f, "liquid", temperature=temperature, sampled_by="student") for f in got or []]
             print(f"sampled_liquid {name} run {k} at {temperature:g} K: {len(got or [])} frames", flush=True)
