@@ -272,14 +272,15 @@ def relaxed_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace
 def small_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """Stage 6: the ideal crystals under small random symmetric strains (normal and shear components
     up to ±0.75 %, ions unrelaxed, no rattle), 2 per cell: 24 HEC occupations (seeds other than
-    transfer.py's 7) and 4 cells of each binary. The elastic constants are the slope of stress in
-    strain at small strain; the ±3 % strained and rattled frames of the shared set did not pin it
-    (the stage-3 student's unrelaxed HEC C12 was 10-14 % low for each of 6 occupations)."""
+    transfer.py's 7, other ones for each --seed) and ``--strain-cells`` cells of each binary. The
+    elastic constants are the slope of stress in strain at small strain; the ±3 % strained and
+    rattled frames of the shared set did not pin it (the stage-3 student's unrelaxed HEC C12 was
+    10-14 % low for each of 6 occupations)."""
     frames = []
     for name in A0:
-        for k in range(24 if name == "HEC" else 4):
+        for k in range(24 if name == "HEC" else args.strain_cells):
             for _ in range(2):
-                a = crystal(name, seed=7000 + k)
+                a = crystal(name, seed=7000 + 1000 * args.seed + k)
                 eps = rng.uniform(-0.0075, 0.0075, size=(3, 3))
                 a.set_cell(a.cell.array @ (np.eye(3) + (eps + eps.T) / 2), scale_atoms=True)
                 frames.append(tag(a, "small_strain"))
@@ -287,14 +288,15 @@ def small_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) 
 
 
 def rattle_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
-    """Stage 7: 24 more rattled crystals per system (the shared ``rocksalt_rattle`` recipe) at the
-    hottest amplitudes, 2,000-3,000 K: two NbC frames of the test set held a third of stage 6's
-    squared force error (error_budget.py), at close contacts that 16 training frames rarely reach."""
+    """Stage 7: ``--rattle-cells`` more rattled crystals per system (the shared ``rocksalt_rattle``
+    recipe; other HEC occupations for each --seed) at the hottest amplitudes, 2,000-3,000 K: two
+    NbC frames of the test set held a third of stage 6's squared force error (error_budget.py), at
+    close contacts that 16 training frames rarely reach."""
     frames = []
     for name in A0:
-        for k in range(24):
+        for k in range(args.rattle_cells):
             temperature = float(rng.choice([2000.0, 2500.0, 3000.0]))
-            frames.append(tag(rattle(expanded(name, 8000 + k, temperature), temperature, rng), "rocksalt_rattle",
+            frames.append(tag(rattle(expanded(name, 8000 + 1000 * args.seed + k, temperature), temperature, rng), "rocksalt_rattle",
                               temperature=temperature))
     return frames
 
@@ -369,6 +371,8 @@ def main() -> None:
                     % ",".join(f"{k}={v}" for k, v in LIQUID_RUNS.items()))
     ap.add_argument("--liquid-frames", type=int, default=4, help="frames kept per liquid run (after 100 fs)")
     ap.add_argument("--liquid-every-fs", type=float, default=30.0, help="fs between the kept frames of a liquid run")
+    ap.add_argument("--rattle-cells", type=int, default=24, help="rattled cells per system for --part rattle (stage 7: 24)")
+    ap.add_argument("--strain-cells", type=int, default=4, help="cells per binary for --part small_strain (stage 6: 4; HEC: 24)")
     ap.add_argument("--more", type=Path, nargs="+", default=[], help="with --merge: folders of runs with other --seed "
                     f"values, whose parts are added to OUT/{{{','.join(MORE)}}}.extxyz")
     ap.add_argument("--pin-copies", type=int, default=20, help="with --merge: OUT/train_pinned.extxyz = train_all + "
