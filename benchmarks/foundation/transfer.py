@@ -311,7 +311,8 @@ def main() -> int:
     student_path = Path(args.student or chem.student).resolve()
     out = Path(args.out)
     report = out / f"{chem.report}.json"
-    work = REPO / "runs" / "foundation_transfer" / args.chemistry
+    # one folder per student, so that reports of several students can be made side by side
+    work = REPO / "runs" / "foundation_transfer" / args.chemistry / f"{student_path.parent.name}_{student_path.stem}"
     work.mkdir(parents=True, exist_ok=True)
     teacher = SevenNetCalculator("7net-0", device="cpu")
     if args.only:
