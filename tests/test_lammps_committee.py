@@ -111,6 +111,28 @@ def test_committee_file_matches_calculator(committee_file, tmp_path):
     _check_against_calculator(res, committee_file, atoms)
 
 
+def test_joined_committee_file_matches_member_files(members, tmp_path):
+    """`mlip committee m0 m1 m2 -o c.pt` (members trained apart) runs in LAMMPS as the three files do."""
+    from mlip_lammps.cli.main import main
+    from mlip_lammps.contract import load_model
+
+    joined = tmp_path / "joined.pt"
+    assert main(["committee", *map(str, members), "-o", str(joined)]) == 0
+    meta = load_model(joined)[1]
+    assert meta.committee_size == 3 and [m["file"] for m in meta.training["members"]] == list(map(str, members))
+    atoms = _structure(seed=6)
+    res = _run(str(joined), atoms, tmp_path)
+    _check_against_calculator(res, members, atoms)
+
+
+def test_joined_committee_rejects_mismatched_members(members, tmp_path, capsys):
+    from mlip_lammps.cli.main import main
+
+    other = export_random(tmp_path / "cuzrni.pt", ["Cu", "Zr", "Ni"], seed=2)
+    assert main(["committee", str(members[0]), str(other), "-o", str(tmp_path / "bad.pt")]) == 2
+    assert f"{other}: species" in capsys.readouterr().err and not (tmp_path / "bad.pt").exists()
+
+
 def test_deviation_file_every_n_steps_in_md(members, tmp_path):
     atoms = _structure(seed=5)
     res = _run(" ".join(map(str, members)), atoms, tmp_path, every=5, steps=20)

@@ -90,6 +90,18 @@ def _data_summary(args) -> int:
     return 0
 
 
+def _committee(args) -> int:
+    from mlip_lammps.export.reexport import join_committee
+
+    try:
+        meta = join_committee(args.members, args.output, args.dtype)
+    except ValueError as exc:  # members that do not fit together
+        print(f"mlip committee: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}: committee of {meta.committee_size} ({meta.dtype}, requires_ops={meta.requires_ops})")
+    return 0
+
+
 def _export(args) -> int:
     from mlip_lammps.export import export_model
     from mlip_lammps.training.config import ModelConfig
@@ -195,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.set_defaults(func=_export)
+    p = sub.add_parser("committee", help="join exported models into one committee model (mean; deviation for active learning)")
+    p.add_argument("members", nargs="+", help="exported single models with the same species, architecture and hyperparameters")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--dtype", choices=["float64", "float32"], default=None, help="default: the first member's")
+    p.set_defaults(func=_committee)
     p = sub.add_parser("export-foundation", help="export a foundation model (SevenNet) for pair_style mlip",
                        description="Write a pretrained foundation model as a message-passing contract model: "
                        "pair_style mlip runs it on any number of MPI ranks (ghost nodes num_layers x cutoff deep), "

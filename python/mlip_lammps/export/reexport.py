@@ -6,6 +6,7 @@
     python -m mlip_lammps.export.reexport models/cu.pt cu_pure.pt --no-fused
     python -m mlip_lammps.export.reexport models/hea.pt hea_wall.pt --zbl 1.1 1.7  # ZBL range changed or added
     python -m mlip_lammps.export.reexport models/carbide.pt wall.pt --zbl-pair Hf,Nb,Ta,Ti,Zr 1.5 1.9  # metal pairs only
+    mlip committee a.pt b.pt -o ab.pt    # join models trained apart into one committee (``join_committee``)
 
 The architecture is rebuilt from the file's metadata and every tensor of the TorchScript module is
 copied into it, non-persistent buffers included (e.g. the Y_lm coefficient matrix, whose exact
@@ -76,6 +77,29 @@ def reexport(src: str | Path, dst: str | Path, dtype: str | None = None, fused: 
         model, dst, list(meta.species), meta.architecture, hyper, dict(meta.training),
         dtype=dtype or meta.dtype, fused=fused, created=meta.created,
     )
+
+
+def join_committee(members: list[str | Path], dst: str | Path, dtype: str | None = None,
+                   fused: bool | None = None) -> ModelMetadata:
+    """Write the committee of the exported single models ``members`` to ``dst``: its ``forward``
+    is their mean (what drives MD), its ``committee`` method every member's outputs
+    (docs/model-contract.md, Committees). Members trained apart (other seeds, data, machines) join
+    as ``mlip-train --ensemble`` members do; they must share species, architecture and
+    hyperparameters (cutoff and ZBL included). ``dtype`` defaults to the first member's."""
+    from mlip_lammps.models.committee import CommitteeModel
+
+    if len(members) < 2:
+        raise ValueError("a committee needs at least 2 members")
+    built = [rebuild_module(m) for m in members]
+    first = built[0][1]
+    for path, (_, meta) in zip(members[1:], built[1:]):
+        for key in ("species", "architecture", "hyperparameters"):
+            if getattr(meta, key) != getattr(first, key):
+                raise ValueError(f"{path}: {key} {getattr(meta, key)} differs from {members[0]}'s {getattr(first, key)}")
+    training = {"ensemble": len(members),
+                "members": [{"file": str(path), **meta.training} for path, (_, meta) in zip(members, built)]}
+    return export_model(CommitteeModel([m for m, _ in built]).eval(), dst, list(first.species), first.architecture,
+                        dict(first.hyperparameters), training, dtype=dtype or first.dtype, fused=fused)
 
 
 def main(argv: list[str] | None = None) -> int:
