@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The carbide student's fine-tuning set, labelled afresh by SevenNet-0 (needs sevenn): the recipes
+# of stages 6-17b with new seeds (stage 18, carbide_fresh18.yaml), ~55 min on 2 cores, 2,989 frames in
+# runs/foundation/t18m/train_pinned_18.extxyz. runs/ is not committed: a new checkout starts here.
+# Finished parts are kept (teacher_frames.py refuses to redo them), so a rerun goes on where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PYTHONPATH=benchmarks/foundation OMP_NUM_THREADS=1
+T=runs/foundation
+tf() { local out=$1; shift; local todo=(); while [ $# -gt 1 ] && [ "$1" = --part ]; do
+         [ -f "$out/$2.extxyz" ] || todo+=(--part "$2"); shift 2; done
+       [ ${#todo[@]} -eq 0 ] || .venv/bin/python benchmarks/foundation/teacher_frames.py "${todo[@]}" "$@" --out "$out"; }
+mkdir -p $T/t18m
+(tf $T/t18a --part rattle --part small_strain --part static --part md --rattle-cells 80 --seed 18
+ tf $T/t20s --part sampled_liquid --liquid-runs TiC=16,NbC=4,HEC=4,ZrC=2,HfC=2,TaC=2 --liquid-frames 20 \
+    --liquid-every-fs 25 --seed 20 --student "${STUDENT:-models/carbide.pt}"
+ tf $T/t21r --part rattle --rattle-cells 100 --seed 21) > $T/carbide_data_a.log 2>&1 &
+(tf $T/t19b --part liquid --liquid-runs TiC=8,NbC=2,HEC=2,HfC=1,ZrC=1,TaC=1 --liquid-frames 12 --liquid-every-fs 10 --seed 19
+ tf $T/t19b --part liquid_eos) > $T/carbide_data_b.log 2>&1 &
+wait
+for p in rattle small_strain static md; do ln -sf ../t18a/$p.extxyz $T/t18m/$p.extxyz; done
+for p in liquid liquid_eos; do ln -sf ../t19b/$p.extxyz $T/t18m/$p.extxyz; done
+.venv/bin/python benchmarks/foundation/teacher_frames.py --merge --pin-copies 40 --out $T/t18m --more $T/t20s $T/t21r
+cp $T/t18m/train_pinned.extxyz $T/t18m/train_pinned_18.extxyz
