@@ -35,12 +35,14 @@ carbon-deficient frames and no single vacancy. The same recipes as the shared da
   run, labelled by the teacher: one teacher call per liquid frame instead of ~20.
 
 Every frame goes through ``mlip label``'s screening (forces above 50 eV/Å, atoms closer than 0.5 Å,
-non-finite labels are rejected and counted). Parts run independently (one core each) and resume.
+non-finite labels are rejected and counted). Parts run independently (one core each) and resume:
+the labelling batch by batch, the teacher-MD liquids run by run (``OUT/liquid.runs/``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import ase.io
@@ -51,6 +53,7 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.optimize import BFGS
 
 from mlip_lammps.data.label import label_frames, make_teacher
+from mlip_lammps.fileio import atomic_write
 from transfer import HEA_SYSTEMS, SYSTEMS, cell  # this folder's transfer report: the same carbides and cells
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,14 +123,31 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
 
 
 def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    # Each finished run (and the random state after it) is kept in OUT/liquid.runs/, so an interrupted
+    # part resumes where it stopped with the frames an uninterrupted one would have made.
+    runs_dir = args.out / "liquid.runs"
+    runs_dir.mkdir(exist_ok=True)
+    settings = {"seed": args.seed, "liquid_frames": args.liquid_frames, "liquid_every_fs": args.liquid_every_fs}
     frames = []
     for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
         done = 0
         for attempt in range(4 * runs):
             if done == runs:
                 break
-            start = liquid_start(name, 1000 + attempt, rng)
-            got = md_frames(start, calc, 5000.0, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
+            record, traj = runs_dir / f"{name}_{attempt}.json", runs_dir / f"{name}_{attempt}.traj"
+            if record.is_file():
+                saved = json.loads(record.read_text())
+                if saved["settings"] != settings:
+                    raise SystemExit(f"{record} was run with {saved['settings']}, not {settings}: remove {runs_dir}")
+                rng.bit_generator.state = saved["rng"]
+                got = ase.io.read(traj, ":") if saved["ok"] else None
+            else:
+                start = liquid_start(name, 1000 + attempt, rng)
+                got = md_frames(start, calc, 5000.0, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
+                if got:
+                    atomic_write(traj, lambda path: ase.io.write(path, got, format="traj"))
+                state = {"ok": bool(got), "settings": settings, "rng": rng.bit_generator.state}
+                atomic_write(record, lambda path: Path(path).write_text(json.dumps(state)))
             print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
             if got:
                 frames += [tag(f, "liquid", temperature=5000.0) for f in got]
