@@ -123,11 +123,12 @@ def md_frames(start: Atoms, calc, temperature: float, dt_fs: float, equil_fs: fl
 
 
 def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
-    # Each finished run (and the random state after it) is kept in OUT/liquid.runs/, so an interrupted
-    # part resumes where it stopped with the frames an uninterrupted one would have made.
+    # Each finished run is kept in OUT/liquid.runs/ with the random states before and after it, so an
+    # interrupted part resumes with the frames an uninterrupted one would have made; a record is reused
+    # only where the run would start from the same state with the same settings.
     runs_dir = args.out / "liquid.runs"
     runs_dir.mkdir(exist_ok=True)
-    settings = {"seed": args.seed, "liquid_frames": args.liquid_frames, "liquid_every_fs": args.liquid_every_fs}
+    settings = {"liquid_frames": args.liquid_frames, "liquid_every_fs": args.liquid_every_fs}
     frames = []
     for name, runs in (args.liquid_runs or LIQUID_RUNS).items():
         done = 0
@@ -135,18 +136,17 @@ def liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> lis
             if done == runs:
                 break
             record, traj = runs_dir / f"{name}_{attempt}.json", runs_dir / f"{name}_{attempt}.traj"
-            if record.is_file():
-                saved = json.loads(record.read_text())
-                if saved["settings"] != settings:
-                    raise SystemExit(f"{record} was run with {saved['settings']}, not {settings}: remove {runs_dir}")
-                rng.bit_generator.state = saved["rng"]
+            before = rng.bit_generator.state
+            saved = json.loads(record.read_text()) if record.is_file() else {}
+            if saved.get("before") == before and saved.get("settings") == settings:
+                rng.bit_generator.state = saved["after"]
                 got = ase.io.read(traj, ":") if saved["ok"] else None
             else:
                 start = liquid_start(name, 1000 + attempt, rng)
                 got = md_frames(start, calc, 5000.0, 1.0, 100.0, args.liquid_every_fs, args.liquid_frames, rng)
                 if got:
                     atomic_write(traj, lambda path: ase.io.write(path, got, format="traj"))
-                state = {"ok": bool(got), "settings": settings, "rng": rng.bit_generator.state}
+                state = {"ok": bool(got), "settings": settings, "before": before, "after": rng.bit_generator.state}
                 atomic_write(record, lambda path: Path(path).write_text(json.dumps(state)))
             print(f"liquid {name} run {attempt}: {'ok' if got else 'runaway, restarted'}", flush=True)
             if got:
