@@ -2,7 +2,8 @@
 # The carbide student's fine-tuning set, labelled afresh by SevenNet-0 (needs sevenn): the recipes
 # of stages 6-17b with new seeds (stage 18, carbide_fresh18.yaml), ~55 min on 2 cores, 2,989 frames in
 # runs/foundation/t18m/train_pinned_18.extxyz; then stage 19's additions (carbide_fresh19.yaml), ~35 min more,
-# 4,239 frames in runs/foundation/t22m/train_pinned_19.extxyz. runs/ is not committed: a new checkout starts here.
+# 4,239 frames in runs/foundation/t22m/train_pinned_19.extxyz; and stage 20's (carbide_fresh20.yaml, seconds),
+# 5,856 frames in runs/foundation/t22m/train_pinned_20.extxyz. runs/ is not committed: a new checkout starts here.
 # Finished parts are kept (teacher_frames.py refuses to redo them), so a rerun goes on where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,3 +39,12 @@ for p in rattle small_strain static md liquid liquid_eos; do ln -sf ../t18m/$p.e
 .venv/bin/python benchmarks/foundation/teacher_frames.py --merge --pin-copies 40 --out $T/t22m \
     --more $T/t20s $T/t21r $T/t22l $T/t23r $T/t24s $T/t26l
 cp $T/t22m/train_pinned.extxyz $T/t22m/train_pinned_19.extxyz
+# stage 20: the stage-19 set plus the shared training set (the test set's recipes) 7 more times
+.venv/bin/python - "$T/t22m" <<'PY'
+import os, sys
+from ase.io import read, write
+d = sys.argv[1]
+frames = read(f"{d}/train_pinned_19.extxyz", ":") + read("../shared/data/carbide/train.extxyz", ":") * 7
+write(f"{d}/train_pinned_20.extxyz.tmp", frames, format="extxyz")
+os.replace(f"{d}/train_pinned_20.extxyz.tmp", f"{d}/train_pinned_20.extxyz")
+PY
