@@ -41,10 +41,10 @@ for p in rattle small_strain static md liquid liquid_eos; do ln -sf ../t18m/$p.e
 cp $T/t22m/train_pinned.extxyz $T/t22m/train_pinned_19.extxyz
 # stage 20: the stage-19 set plus the shared training set (the test set's recipes) 7 more times
 .venv/bin/python - "$T/t22m" <<'PY'
-import os, sys
+import sys
 from ase.io import read, write
+from mlip_lammps.fileio import atomic_write
 d = sys.argv[1]
 frames = read(f"{d}/train_pinned_19.extxyz", ":") + read("../shared/data/carbide/train.extxyz", ":") * 7
-write(f"{d}/train_pinned_20.extxyz.tmp", frames, format="extxyz")
-os.replace(f"{d}/train_pinned_20.extxyz.tmp", f"{d}/train_pinned_20.extxyz")
+atomic_write(f"{d}/train_pinned_20.extxyz", lambda path: write(path, frames, format="extxyz"))
 PY
