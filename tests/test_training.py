@@ -177,6 +177,21 @@ def test_time_schedule_anneals_within_the_wall_time_budget(tmp_path):
     assert last_lr == pytest.approx(1e-4)
 
 
+def test_best_model_is_chosen_under_the_final_loss_weights(tmp_path):
+    # a steep energy-weight ramp: judged by each epoch's own weights, the first epochs (weighted
+    # lightly) would stay the best however much the model improves afterwards
+    cfg = _cfg(tmp_path / "ramp", max_epochs=8, lr=2e-2, lr_final=2e-3, energy_weight=0.01, energy_weight_final=1000.0)
+    m = train(cfg, show_progress=False)
+    rows = [dict(zip(*(ln.split(",") for ln in (head, row)))) for lines in
+            [(tmp_path / "ramp" / "history.csv").read_text().splitlines()] for head in lines[:1] for row in lines[1:]]
+    final = [1000.0 * (float(r["valid_energy_rmse_meV_per_atom"]) / 1e3) ** 2
+             + 10.0 * (float(r["valid_forces_rmse_meV_per_A"]) / 1e3) ** 2 + float(r["valid_stress_rmse_GPa"]) ** 2
+             for r in rows]
+    assert [float(r["valid_loss"]) for r in rows] == pytest.approx(final, rel=1e-4)  # history.csv keeps 6 digits
+    assert m["best_epoch"] == 1 + min(range(len(final)), key=final.__getitem__)
+    assert m["best_epoch"] > 1
+
+
 def test_early_stopping_and_given_reference_energies(tmp_path):
     cfg = _cfg(tmp_path / "es", max_epochs=50, patience=1, lr=0.5, reference_energies={"Cu": -3.5})
     m = train(cfg, show_progress=False)

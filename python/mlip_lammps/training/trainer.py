@@ -604,7 +604,9 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         ema.model.eval()
         v = summarize(predictions(ema.model, valid_graphs))
         p = progress(time.perf_counter() - start)
-        w_e, w_f, w_s = loss_weights(cfg, p)
+        # the final weights: with scheduled weights, losses of earlier epochs weighed by their own
+        # (smaller) weights would win the comparison and keep an early model as the best
+        w_e, w_f, w_s = loss_weights(cfg, 1.0)
         v_loss = w_e * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + w_f * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
         if math.isfinite(v["stress_rmse_GPa"]):
             v_loss += w_s * v["stress_rmse_GPa"] ** 2
