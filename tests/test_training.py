@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -182,8 +183,8 @@ def test_best_model_is_chosen_under_the_final_loss_weights(tmp_path):
     # lightly) would stay the best however much the model improves afterwards
     cfg = _cfg(tmp_path / "ramp", max_epochs=8, lr=2e-2, lr_final=2e-3, energy_weight=0.01, energy_weight_final=1000.0)
     m = train(cfg, show_progress=False)
-    rows = [dict(zip(*(ln.split(",") for ln in (head, row)))) for lines in
-            [(tmp_path / "ramp" / "history.csv").read_text().splitlines()] for head in lines[:1] for row in lines[1:]]
+    with open(tmp_path / "ramp" / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     final = [1000.0 * (float(r["valid_energy_rmse_meV_per_atom"]) / 1e3) ** 2
              + 10.0 * (float(r["valid_forces_rmse_meV_per_A"]) / 1e3) ** 2 + float(r["valid_stress_rmse_GPa"]) ** 2
              for r in rows]

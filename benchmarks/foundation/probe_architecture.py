@@ -32,6 +32,7 @@ from ase.build import bulk
 
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.fileio import atomic_write
+from transfer import _lammps_head  # the same LAMMPS set-up as transfer.py's speed measurement
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_TEST = REPO.parent / "shared" / "data" / "carbide" / "test.extxyz"
@@ -78,10 +79,8 @@ def speed(model: Path, work: Path, steps: int = 40) -> float:
     at = bulk("TiC", "rocksalt", a=4.33, cubic=True).repeat(4)
     work.mkdir(parents=True, exist_ok=True)
     write_data(at, work / "start.lmp", ["Ti", "C"])
-    (work / "in.lammps").write_text("\n".join([
-        "units metal", "atom_style atomic", "boundary p p p", "read_data start.lmp",
-        f"pair_style mlip {model.resolve()} threads 1", "pair_coeff * * Ti C", "neighbor 1.0 bin",
-        "timestep 0.001", "velocity all create 4000 5", "fix md all nve", "run 5", f"run {steps}", ""]))
+    (work / "in.lammps").write_text("\n".join(_lammps_head(model.resolve(), ["Ti", "C"]) + [
+        "velocity all create 4000 5", "fix md all nve", "run 5", f"run {steps}", ""]))
     run_lammps("in.lammps", cwd=work)
     loop = [ln for ln in (work / "log.lammps").read_text().splitlines() if ln.startswith("Loop time")][-1]
     return 1e6 * float(loop.split()[3]) / (steps * len(at))

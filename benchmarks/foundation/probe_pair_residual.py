@@ -16,9 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np, ase.io
+import ase.io
+import numpy as np
 from ase.neighborlist import neighbor_list
 from scipy.interpolate import BSpline
+
 from mlip_lammps import MLIPCalculator
 
 model, trainf, stride = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -51,7 +53,7 @@ def resid(a):
 
 tr = ase.io.read(trainf, f'::{stride}')
 P = len(pairs) * nb; M = np.zeros((P, P)); v = np.zeros(P); t0 = time.time()
-for n_, a in enumerate(tr):
+for a in tr:
     de, dF = resid(a); e, A = feats(a)
     M += A.T @ A + WE * np.outer(e, e) * len(a); v += A.T @ dF + WE * e * de * len(a)
 print(f'{len(tr)} training frames, {P} coefficients, {time.time()-t0:.0f} s', flush=True)

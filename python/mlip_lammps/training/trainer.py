@@ -541,6 +541,9 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         }
         atomic_write(ckpt_path, lambda p: torch.save(ck, p))
 
+    # validation losses under the final weights: with scheduled weights, earlier epochs weighed by
+    # their own (smaller) weights would win the comparison and keep an early model as the best
+    valid_w_e, valid_w_f, valid_w_s = loss_weights(cfg, 1.0)
     start = time.perf_counter() - state["elapsed_s"]
     bar = tqdm(total=t.max_epochs, initial=state["epoch"], desc="training", unit="epoch", disable=not show_progress or rank != 0)
     stopped_early = False
@@ -604,12 +607,10 @@ def _train(cfg: Config, resume: bool, show_progress: bool, stop: _StopRequest) -
         ema.model.eval()
         v = summarize(predictions(ema.model, valid_graphs))
         p = progress(time.perf_counter() - start)
-        # the final weights: with scheduled weights, losses of earlier epochs weighed by their own
-        # (smaller) weights would win the comparison and keep an early model as the best
-        w_e, w_f, w_s = loss_weights(cfg, 1.0)
-        v_loss = w_e * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2 + w_f * (v["forces_rmse_meV_per_A"] / 1e3) ** 2
+        v_loss = (valid_w_e * (v["energy_rmse_meV_per_atom"] / 1e3) ** 2
+                  + valid_w_f * (v["forces_rmse_meV_per_A"] / 1e3) ** 2)
         if math.isfinite(v["stress_rmse_GPa"]):
-            v_loss += w_s * v["stress_rmse_GPa"] ** 2
+            v_loss += valid_w_s * v["stress_rmse_GPa"] ** 2
         if not math.isfinite(v_loss):
             raise FloatingPointError(f"validation loss is {v_loss} at epoch {state['epoch']}: lower training.lr")
         row = {
