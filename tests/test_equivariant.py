@@ -3,6 +3,7 @@ export, LAMMPS exactness and the config/CLI path. Tiny models, float64."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from mlip_lammps.data.dataset import collate, graphs_from_atoms
 from mlip_lammps.export import export_model
 from mlip_lammps.models import build_model
 from mlip_lammps.models.equivariant import EquivariantModel, gaunt_couplings
+from mlip_lammps.ops import load_ops
 from mlip_lammps.training.config import ConfigError, load_config
 
 SPECIES = ["Cu", "Zr"]
@@ -181,15 +183,23 @@ def test_training_steps_reduce_the_loss():
     assert losses[-1] < 0.7 * losses[0]
 
 
+def tabulated(m: EquivariantModel, n_intervals: int = 2000) -> EquivariantModel:
+    t = copy.deepcopy(m)
+    t.tabulate_radial(n_intervals)
+    return t
+
+
 def test_export_round_trip(model, exported, tmp_path):
-    """load_model / MLIPCalculator give the module's numbers; rebuild and float32 export work;
-    the fused kernels are NEP-only."""
+    """load_model / MLIPCalculator give the module's numbers (the fused export: of its tabulated
+    radial functions); rebuild, pure-torch and float32 exports work."""
     from mlip_lammps.export.reexport import rebuild_module, reexport
 
     atoms = cuzr_cell(5)
-    ref = _predict(model, atoms)
     scripted, meta = load_model(exported)
-    assert meta.architecture == "equivariant" and meta.cutoff == TINY["cutoff"] and meta.requires_ops is None
+    fused = meta.requires_ops == "mlip"
+    assert fused == load_ops()  # the default export uses the fused kernels where available
+    ref = _predict(tabulated(model) if fused else model, atoms)
+    assert meta.architecture == "equivariant" and meta.cutoff == TINY["cutoff"]
     assert meta.hyperparameters == TINY
     p = _predict(scripted, atoms)
     torch.testing.assert_close(p["atom_energy"], ref["atom_energy"], rtol=1e-13, atol=1e-13)
@@ -203,12 +213,121 @@ def test_export_round_trip(model, exported, tmp_path):
     reexport(exported, tmp_path / "f32.pt", dtype="float32")
     p32 = _predict(load_model(tmp_path / "f32.pt")[0], atoms, torch.float32)
     assert float(p32["energy"][0]) == pytest.approx(float(ref["energy"][0]), rel=1e-5)
-    with pytest.raises(ValueError, match="no fused kernels"):
-        export_model(model, tmp_path / "x.pt", SPECIES, "equivariant", TINY, fused=True)
+    # the pure-torch export is the trained module itself
+    export_model(model, tmp_path / "pure.pt", SPECIES, "equivariant", TINY, fused=False)
+    scripted, meta = load_model(tmp_path / "pure.pt")
+    assert meta.requires_ops is None
+    exact = _predict(model, atoms)
+    torch.testing.assert_close(_predict(scripted, atoms)["forces"], exact["forces"], rtol=1e-13, atol=1e-13)
     # with ZBL around it
     zbl = build_model("equivariant", 2, {**TINY, "zbl": {"inner": 0.8, "outer": 1.5}}, SPECIES).double().eval()
     export_model(zbl, tmp_path / "zbl.pt", SPECIES, "equivariant", {**TINY, "zbl": {"inner": 0.8, "outer": 1.5}})
     assert load_model(tmp_path / "zbl.pt")[1].cutoff == TINY["cutoff"]
+
+
+# ---------------------------------------------------------------------------------------------
+# tabulated radial functions and the fused kernels (mlip::eq_features, mlip::eq_edge_grad)
+
+FUSED_CASES = [
+    dict(),
+    dict(l_max=1, correlation=2, channels=3),
+    dict(l_max=3, correlation=3, channels=16, radial_hidden=[16], hidden=[16, 16]),  # the carbide student's shape
+    dict(l_max=4, correlation=3, channels=5, radial_hidden=[]),
+    dict(l_max=2, correlation=1),
+]
+
+
+def _fused_graph(atoms: Atoms, cutoff: float, shuffle: int | None):
+    g = graphs_from_atoms([atoms], SPECIES, cutoff, require_labels=False)[0]
+    order = torch.argsort(g.edge_center, stable=True)
+    if shuffle is not None:
+        order = torch.randperm(len(order), generator=torch.Generator().manual_seed(shuffle))
+    return g.species, g.edge_center[order], g.species[g.edge_neighbor[order]], g.edge_vectors[order]
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.detach() - b.detach()).abs().max() / b.detach().abs().max())
+
+
+def test_tabulated_radial_functions_follow_the_mlp(model):
+    """Cubic Hermite table: ~1e-10 from the MLP at the interval midpoints with the export's 2,000
+    intervals (error ∝ h⁴), and energies/forces of the tabulated model within 1e-9 / 1e-7."""
+    errors = {n: copy.deepcopy(model).tabulate_radial(n) for n in (500, 2000)}
+    assert errors[2000] < 1e-9 and errors[500] / errors[2000] > 100
+    t = tabulated(model)
+    assert t.radial_table.shape == (2000, 4, 3 * TINY["channels"]) and t.radial_step == TINY["cutoff"] / 2000
+    r = torch.linspace(0.01, TINY["cutoff"] + 1.0, 5001, dtype=torch.float64)  # the MLP is 0/0 at r = 0
+    R, R_ref = t.radial_functions(r), model.radial_functions(r)
+    assert torch.all(R[r >= TINY["cutoff"]] == 0) and _rel(R, R_ref) < 1e-9
+    atoms = cuzr_cell(8)
+    p, p_ref = _predict(t, atoms), _predict(model, atoms)
+    assert _rel(p["energy"], p_ref["energy"]) < 1e-9 and _rel(p["forces"], p_ref["forces"]) < 1e-7
+
+
+needs_ops = pytest.mark.skipif(not load_ops(), reason="libmlip_ops.so not available")
+
+
+@needs_ops
+@pytest.mark.parametrize("case", range(len(FUSED_CASES)))
+@pytest.mark.parametrize("shuffle", [None, 5])
+def test_fused_kernels_equal_torch(case, shuffle):
+    """Features B (mlip::eq_features) and dE/dv from dE/dB (mlip::eq_edge_grad) equal the torch
+    code of the tabulated model and its autograd to rounding; so do whole-model energies and edge
+    gradients, float64; float32 is close."""
+    m = tabulated(tiny_model(20 + case, **FUSED_CASES[case]), 500)
+    atoms = cuzr_cell(20 + case, repeat=(3, 2, 2))
+    sp, ec, es, vec = _fused_graph(atoms, m.cutoff, shuffle)
+    sh = m.spherical_harmonics
+    args = (sp, ec, es, vec, m.radial_table, m.radial_step, m.cutoff, m.species_embedding.detach(),
+            (m.channel_mixing / m.avg_num_neighbors).detach(), m.b3_index, m.b3_coef, sh.parent, sh.axis,
+            sh.coef, m.l_max, m.correlation)
+    B, A = torch.ops.mlip.eq_features(*args)
+    v = vec.clone().requires_grad_(True)
+    B_ref = m.descriptors(sp, ec, es, v)
+    assert B.shape == B_ref.shape and _rel(B, B_ref) < 1e-12
+    G = torch.randn(B.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(case))
+    (g_ref,) = torch.autograd.grad((B_ref * G).sum(), v)
+    assert _rel(torch.ops.mlip.eq_edge_grad(*args, A, G), g_ref) < 1e-12
+
+    e_ref, g_ref = m(sp, ec, es, vec.clone())
+    m.fused = True
+    e, g = m(sp, ec, es, vec)
+    assert _rel(e, e_ref) < 1e-12 and _rel(g, g_ref) < 1e-12
+    m32 = copy.deepcopy(m).float()
+    e32, g32 = m32(sp, ec, es, vec.float())
+    assert e32.dtype == torch.float32 and _rel(e32, e_ref) < 1e-5 and _rel(g32, g_ref) < 1e-4
+
+
+@needs_ops
+def test_fused_edge_cases(model):
+    """No atoms; atoms without edges; edges at or beyond the cutoff (zero gradient); one or two
+    threads give identical numbers."""
+    m = tabulated(model, 500)
+    m.fused = True
+    empty_i, f64 = torch.zeros(0, dtype=torch.long), torch.float64
+    e, g = m(empty_i, empty_i, empty_i, torch.zeros((0, 3), dtype=f64))
+    assert e.shape == (0,) and g.shape == (0, 3)
+    sp = torch.tensor([0, 1, 1, 0])
+    ec = torch.tensor([0, 0, 1, 1, 1])
+    es = torch.tensor([1, 1, 0, 1, 0])
+    vec = torch.tensor([[2.5, 0.1, 0.0], [m.cutoff, 0.0, 0.0], [0.0, -2.2, 0.4], [0.0, 7.0, 0.0], [1.0, 1.0, 1.5]], dtype=f64)
+    m.fused = False
+    e_ref, g_ref = m(sp, ec, es, vec.clone())
+    m.fused = True
+    e, g = m(sp, ec, es, vec)
+    assert _rel(e, e_ref) < 1e-12 and _rel(g, g_ref) < 1e-12
+    assert torch.all(g[[1, 3]] == 0) and e[2] == e_ref[2]  # atom 2 has no edges: the readout of B = 0
+    atoms = cuzr_cell(9, repeat=3)
+    sp, ec, es, vec = _fused_graph(atoms, m.cutoff, None)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        e1, g1 = m(sp, ec, es, vec)
+        torch.set_num_threads(2)
+        e2, g2 = m(sp, ec, es, vec)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(e1, e2) and torch.equal(g1, g2)
 
 
 @pytest.mark.parametrize("np_ranks", [1, 2])

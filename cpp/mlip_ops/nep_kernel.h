@@ -93,6 +93,30 @@ template <typename T> struct ScreenArgs {
   T *edge_grad;           // (E, 3) backward output
 };
 
+// The one-layer equivariant model (models/equivariant.py) with tabulated radial functions:
+// eq_features gives its invariants B and the mixed atomic basis A, eq_edge_grad dE/d edge_vectors
+// from A and dE/dB. Edges grouped by centre as in NepArgs. Maths: eq_kernel_impl.h.
+template <typename T> struct EqArgs {
+  int n_species, channels, l_max, correlation;    // l_max 1..4, correlation 1..3
+  int n_features;             // channels (1 + l_max [correlation >= 2] + n_triples [>= 3])
+  int64_t n_intervals;        // radial table rows
+  T step, cutoff;             // knot spacing (Å), cutoff (Å) = n_intervals * step
+  const T *table;             // (n_intervals, 4, (l_max + 1) channels) cubic coefficients in t
+  const T *embedding;         // (S, channels) neighbour-species embedding
+  const T *mixing;            // (l_max + 1, channels, channels) W_l / N_avg
+  int n_triples, nnz;
+  const int64_t *gaunt;       // (nnz, 4): lm1, lm2, lm3, triple ((l_max + 1)^2 lm layout)
+  const T *gaunt_coef;        // (nnz)
+  const T *ylm_coef;          // (YLM_TERMS) as NepArgs
+  T y00;                      // Y_00 = 1 / sqrt(4 pi) as the model writes it
+  const int64_t *center_species, *edge_neighbor_species, *offsets, *perm;
+  const T *edge_vectors;
+  int64_t max_edges;
+  T *B, *A;                   // eq_features outputs (n, F), (n, n_lm, channels); A input of eq_edge_grad
+  const T *dE_dB;             // (n, F)
+  T *edge_grad;               // (E, 3)
+};
+
 // edges per chunk of the vectorised stages (a multiple of 8)
 constexpr int NEP_CHUNK = 32;
 
@@ -114,6 +138,12 @@ constexpr int NEP_CHUNK = 32;
   int64_t screening_scratch_size(const ScreenArgs<float> &a);                                 \
   void screening(const ScreenArgs<double> &a, bool grad, int64_t c0, int64_t c1, double *s);  \
   void screening(const ScreenArgs<float> &a, bool grad, int64_t c0, int64_t c1, float *s);    \
+  int64_t eq_scratch_size(const EqArgs<double> &a);                                           \
+  int64_t eq_scratch_size(const EqArgs<float> &a);                                            \
+  void eq_features(const EqArgs<double> &a, int64_t c0, int64_t c1, double *s);               \
+  void eq_features(const EqArgs<float> &a, int64_t c0, int64_t c1, float *s);                 \
+  void eq_edge_grad(const EqArgs<double> &a, int64_t c0, int64_t c1, double *s);              \
+  void eq_edge_grad(const EqArgs<float> &a, int64_t c0, int64_t c1, float *s);                \
   }
 
 MLIP_DECLARE_KERNELS(base)

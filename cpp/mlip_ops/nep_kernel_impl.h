@@ -879,6 +879,7 @@ void screening_t(const ScreenArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
 }
 
 #include "mlp_kernel_impl.h"
+#include "eq_kernel_impl.h"
 
 }    // namespace
 
@@ -913,6 +914,13 @@ void screening(const ScreenArgs<float> &a, bool grad, int64_t c0, int64_t c1, fl
 {
   grad ? screening_t<float, true>(a, c0, c1, s) : screening_t<float, false>(a, c0, c1, s);
 }
+
+int64_t eq_scratch_size(const EqArgs<double> &a) { return eq_carve<double>(a, nullptr, nullptr); }
+int64_t eq_scratch_size(const EqArgs<float> &a) { return eq_carve<float>(a, nullptr, nullptr); }
+void eq_features(const EqArgs<double> &a, int64_t c0, int64_t c1, double *s) { eq_features_t(a, c0, c1, s); }
+void eq_features(const EqArgs<float> &a, int64_t c0, int64_t c1, float *s) { eq_features_t(a, c0, c1, s); }
+void eq_edge_grad(const EqArgs<double> &a, int64_t c0, int64_t c1, double *s) { eq_edge_grad_t(a, c0, c1, s); }
+void eq_edge_grad(const EqArgs<float> &a, int64_t c0, int64_t c1, float *s) { eq_edge_grad_t(a, c0, c1, s); }
 
 }    // namespace MLIP_KERNEL_NS
 }    // namespace mlip_ops

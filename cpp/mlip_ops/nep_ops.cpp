@@ -9,6 +9,10 @@
                           table, knot, scale, c_upper, ellipse, outer, taper) -> bond
      mlip::screening_grad(<the same arguments>, dE_dbond) -> edge_grad contribution
      mlip::species_mlp(x, species, weights, biases, n_nets) -> (y, dy_dx)
+     mlip::eq_features(center_species, edge_center, edge_neighbor_species, edge_vectors, table,
+                       step, cutoff, embedding, mixing, gaunt_index, gaunt_coef, ylm_parent,
+                       ylm_axis, ylm_coef, l_max, correlation) -> (B, A)
+     mlip::eq_edge_grad(<the same arguments>, A, dE_dB) -> edge_grad
      mlip::ops_info() -> str
 
    ylm_parent, ylm_axis, ylm_coef are the buffers of the model's SphericalHarmonics (Y_lm as
@@ -664,9 +668,183 @@ std::tuple<at::Tensor, at::Tensor> species_mlp(const at::Tensor &x_in, const at:
   return {y, dy};
 }
 
+// ---- the one-layer equivariant model (models/equivariant.py, tabulated radial functions)
+
+struct EqPrepared : Graph {
+  at::Tensor table, embedding, mixing, gaunt, gaunt_coef, ylm_coef;
+  int S = 0, C = 0, L = 0, corr = 0, F = 0, n_triples = 0, nnz = 0;
+  int64_t n_intervals = 0;
+  double step = 0.0, cutoff = 0.0;
+};
+
+EqPrepared eq_prepare(const at::Tensor &center_species, const at::Tensor &edge_center,
+                      const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                      const at::Tensor &table, double step, double cutoff,
+                      const at::Tensor &embedding, const at::Tensor &mixing,
+                      const at::Tensor &gaunt_index, const at::Tensor &gaunt_coef,
+                      const at::Tensor &ylm_parent, const at::Tensor &ylm_axis,
+                      const at::Tensor &ylm_coef, int64_t l_max, int64_t correlation)
+{
+  EqPrepared p;
+  TORCH_CHECK(l_max >= 1 && l_max <= 4, "mlip::eq: l_max must be 1..4, got ", l_max);
+  TORCH_CHECK(correlation >= 1 && correlation <= 3, "mlip::eq: correlation must be 1..3, got ",
+              correlation);
+  TORCH_CHECK(embedding.dim() == 2 && embedding.size(0) > 0 && embedding.size(1) > 0,
+              "mlip::eq: embedding must be [S, channels], got ", embedding.sizes());
+  const int64_t S = embedding.size(0), C = embedding.size(1), K = (l_max + 1) * C;
+  TORCH_CHECK(mixing.dim() == 3 && mixing.size(0) == l_max + 1 && mixing.size(1) == C &&
+                  mixing.size(2) == C,
+              "mlip::eq: mixing must be [", l_max + 1, ", ", C, ", ", C, "], got ", mixing.sizes());
+  TORCH_CHECK(table.dim() == 3 && table.size(0) > 0 && table.size(1) == 4 && table.size(2) == K,
+              "mlip::eq: radial table must be [n_intervals, 4, ", K, "], got ", table.sizes());
+  TORCH_CHECK(step > 0.0 && cutoff > 0.0 &&
+                  std::abs(step * static_cast<double>(table.size(0)) - cutoff) <= 1e-9 * cutoff,
+              "mlip::eq: the radial table (", table.size(0), " intervals of ", step,
+              " Å) must end at the cutoff ", cutoff);
+  TORCH_CHECK(gaunt_index.dim() == 2 && gaunt_index.size(0) == 4 && gaunt_coef.dim() == 1 &&
+                  gaunt_coef.size(0) == gaunt_index.size(1),
+              "mlip::eq: gaunt_index must be [4, nnz] and gaunt_coef [nnz]");
+  static_cast<Graph &>(p) = prepare_graph(center_species, edge_center, edge_neighbor_species,
+                                          edge_vectors, S);
+  const auto dtype = p.vectors.scalar_type();
+  p.table = table.detach().to(at::kCPU, dtype).contiguous();
+  p.embedding = embedding.detach().to(at::kCPU, dtype).contiguous();
+  p.mixing = mixing.detach().to(at::kCPU, dtype).contiguous();
+  p.gaunt = gaunt_index.to(at::kCPU, at::kLong).t().contiguous();
+  p.gaunt_coef = gaunt_coef.detach().to(at::kCPU, dtype).contiguous();
+  const int64_t nlm = (l_max + 1) * (l_max + 1);
+  const int64_t *g = p.gaunt.data_ptr<int64_t>();
+  int64_t n_triples = 0;
+  for (int64_t q = 0; q < p.gaunt.size(0); q++) {
+    for (int k = 0; k < 3; k++)
+      TORCH_CHECK(g[4 * q + k] >= 1 && g[4 * q + k] < nlm, "mlip::eq: gaunt_index out of range");
+    TORCH_CHECK(g[4 * q + 3] >= 0, "mlip::eq: negative triple index");
+    n_triples = std::max(n_triples, g[4 * q + 3] + 1);
+  }
+  p.ylm_coef = ylm_term_coefficients(ylm_parent, ylm_axis, ylm_coef, l_max).to(dtype);
+  p.S = static_cast<int>(S);
+  p.C = static_cast<int>(C);
+  p.L = static_cast<int>(l_max);
+  p.corr = static_cast<int>(correlation);
+  p.n_triples = correlation >= 3 ? static_cast<int>(n_triples) : 0;
+  p.nnz = correlation >= 3 ? static_cast<int>(p.gaunt.size(0)) : 0;
+  p.F = p.C * (1 + (correlation >= 2 ? p.L : 0) + p.n_triples);
+  p.n_intervals = table.size(0);
+  p.step = step;
+  p.cutoff = cutoff;
+  return p;
+}
+
+template <typename T> EqArgs<T> eq_args(const EqPrepared &p)
+{
+  EqArgs<T> a{};
+  a.n_species = p.S;
+  a.channels = p.C;
+  a.l_max = p.L;
+  a.correlation = p.corr;
+  a.n_features = p.F;
+  a.n_intervals = p.n_intervals;
+  a.step = static_cast<T>(p.step);
+  a.cutoff = static_cast<T>(p.cutoff);
+  a.table = p.table.data_ptr<T>();
+  a.embedding = p.embedding.data_ptr<T>();
+  a.mixing = p.mixing.data_ptr<T>();
+  a.n_triples = p.n_triples;
+  a.nnz = p.nnz;
+  a.gaunt = p.gaunt.data_ptr<int64_t>();
+  a.gaunt_coef = p.gaunt_coef.data_ptr<T>();
+  a.ylm_coef = p.ylm_coef.data_ptr<T>();
+  a.y00 = static_cast<T>(0.28209479177387814);    // 1/sqrt(4 pi), as equivariant.py
+  a.center_species = p.center_species.data_ptr<int64_t>();
+  a.edge_neighbor_species = p.edge_species.data_ptr<int64_t>();
+  a.offsets = p.offsets.data_ptr<int64_t>();
+  a.perm = p.perm.defined() ? p.perm.data_ptr<int64_t>() : nullptr;
+  a.edge_vectors = p.vectors.data_ptr<T>();
+  a.max_edges = p.max_edges;
+  return a;
+}
+
+template <typename T, typename Kernel>
+void eq_run_parallel(const EqPrepared &p, const EqArgs<T> &args, Kernel kernel)
+{
+  const int64_t scratch = base::eq_scratch_size(args);
+  at::parallel_for(0, p.n, GRAIN, [&](int64_t c0, int64_t c1) {
+    std::vector<T> buf(scratch);
+    kernel(args, c0, c1, buf.data());
+  });
+}
+
+std::tuple<at::Tensor, at::Tensor> eq_features(
+    const at::Tensor &center_species, const at::Tensor &edge_center,
+    const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+    const at::Tensor &table, double step, double cutoff, const at::Tensor &embedding,
+    const at::Tensor &mixing, const at::Tensor &gaunt_index, const at::Tensor &gaunt_coef,
+    const at::Tensor &ylm_parent, const at::Tensor &ylm_axis, const at::Tensor &ylm_coef,
+    int64_t l_max, int64_t correlation)
+{
+  const EqPrepared p = eq_prepare(center_species, edge_center, edge_neighbor_species, edge_vectors,
+                                  table, step, cutoff, embedding, mixing, gaunt_index, gaunt_coef,
+                                  ylm_parent, ylm_axis, ylm_coef, l_max, correlation);
+  const auto opts = p.vectors.options();
+  at::Tensor B = pooled_empty({p.n, p.F}, opts);
+  at::Tensor A = pooled_empty({p.n, (p.L + 1) * (p.L + 1), p.C}, opts);
+  AT_DISPATCH_FLOATING_TYPES(p.vectors.scalar_type(), "mlip::eq_features", [&] {
+    EqArgs<scalar_t> args = eq_args<scalar_t>(p);
+    args.B = B.data_ptr<scalar_t>();
+    args.A = A.data_ptr<scalar_t>();
+    eq_run_parallel<scalar_t>(p, args, [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1,
+                                          scalar_t *s) {
+#ifdef MLIP_OPS_HAVE_AVX2
+      if (use_avx2()) return avx2::eq_features(a, c0, c1, s);
+#endif
+      base::eq_features(a, c0, c1, s);
+    });
+  });
+  return {B, A};
+}
+
+at::Tensor eq_edge_grad(const at::Tensor &center_species, const at::Tensor &edge_center,
+                        const at::Tensor &edge_neighbor_species, const at::Tensor &edge_vectors,
+                        const at::Tensor &table, double step, double cutoff,
+                        const at::Tensor &embedding, const at::Tensor &mixing,
+                        const at::Tensor &gaunt_index, const at::Tensor &gaunt_coef,
+                        const at::Tensor &ylm_parent, const at::Tensor &ylm_axis,
+                        const at::Tensor &ylm_coef, int64_t l_max, int64_t correlation,
+                        const at::Tensor &A, const at::Tensor &dE_dB)
+{
+  const EqPrepared p = eq_prepare(center_species, edge_center, edge_neighbor_species, edge_vectors,
+                                  table, step, cutoff, embedding, mixing, gaunt_index, gaunt_coef,
+                                  ylm_parent, ylm_axis, ylm_coef, l_max, correlation);
+  const int64_t nlm = (p.L + 1) * (p.L + 1);
+  TORCH_CHECK(A.dim() == 3 && A.size(0) == p.n && A.size(1) == nlm && A.size(2) == p.C,
+              "mlip::eq_edge_grad: A must have shape [", p.n, ", ", nlm, ", ", p.C, "], got ",
+              A.sizes());
+  TORCH_CHECK(dE_dB.dim() == 2 && dE_dB.size(0) == p.n && dE_dB.size(1) == p.F,
+              "mlip::eq_edge_grad: dE_dB must have shape [", p.n, ", ", p.F, "], got ",
+              dE_dB.sizes());
+  const auto dtype = p.vectors.scalar_type();
+  const at::Tensor Ac = A.detach().to(at::kCPU, dtype).contiguous();
+  const at::Tensor G = dE_dB.detach().to(at::kCPU, dtype).contiguous();
+  at::Tensor grad = pooled_empty({p.nedges, 3}, p.vectors.options());
+  AT_DISPATCH_FLOATING_TYPES(dtype, "mlip::eq_edge_grad", [&] {
+    EqArgs<scalar_t> args = eq_args<scalar_t>(p);
+    args.A = const_cast<scalar_t *>(Ac.data_ptr<scalar_t>());
+    args.dE_dB = G.data_ptr<scalar_t>();
+    args.edge_grad = grad.data_ptr<scalar_t>();
+    eq_run_parallel<scalar_t>(p, args, [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1,
+                                          scalar_t *s) {
+#ifdef MLIP_OPS_HAVE_AVX2
+      if (use_avx2()) return avx2::eq_edge_grad(a, c0, c1, s);
+#endif
+      base::eq_edge_grad(a, c0, c1, s);
+    });
+  });
+  return grad;
+}
+
 std::string ops_info()
 {
-  return std::string("mlip_ops 2; kernels ") + (use_avx2() ? "avx2+fma" : "baseline") +
+  return std::string("mlip_ops 3; kernels ") + (use_avx2() ? "avx2+fma" : "baseline") +
       "; torch threads " + std::to_string(at::get_num_threads());
 }
 
@@ -701,6 +879,14 @@ TORCH_LIBRARY(mlip, m)
         "float taper, Tensor dE_dbond) -> Tensor");
   m.def("species_mlp(Tensor x, Tensor species, Tensor[] weights, Tensor[] biases, int n_nets) "
         "-> (Tensor, Tensor)");
+  m.def("eq_features(Tensor center_species, Tensor edge_center, "
+        "Tensor edge_neighbor_species, Tensor edge_vectors, Tensor table, float step, float cutoff, "
+        "Tensor embedding, Tensor mixing, Tensor gaunt_index, Tensor gaunt_coef, Tensor ylm_parent, "
+        "Tensor ylm_axis, Tensor ylm_coef, int l_max, int correlation) -> (Tensor, Tensor)");
+  m.def("eq_edge_grad(Tensor center_species, Tensor edge_center, "
+        "Tensor edge_neighbor_species, Tensor edge_vectors, Tensor table, float step, float cutoff, "
+        "Tensor embedding, Tensor mixing, Tensor gaunt_index, Tensor gaunt_coef, Tensor ylm_parent, "
+        "Tensor ylm_axis, Tensor ylm_coef, int l_max, int correlation, Tensor A, Tensor dE_dB) -> Tensor");
   m.def("ops_info() -> str", &mlip_ops::ops_info);
 }
 
@@ -712,4 +898,6 @@ TORCH_LIBRARY_IMPL(mlip, CPU, m)
   m.impl("screening_bond", &mlip_ops::screening_bond);
   m.impl("screening_grad", &mlip_ops::screening_grad);
   m.impl("species_mlp", &mlip_ops::species_mlp);
+  m.impl("eq_features", &mlip_ops::eq_features);
+  m.impl("eq_edge_grad", &mlip_ops::eq_edge_grad);
 }

@@ -29,10 +29,11 @@ def export_model(
     """Script ``model`` in ``dtype`` with frozen weights and write it atomically to ``path``.
 
     ``fused``: evaluate with the fused C++ operators of ``libmlip_ops.so`` (every submodule with
-    ``supports_fused`` true: NEPModel, also inside ZBL or committee wrappers). ``None`` (default)
-    uses them when the library is available; the metadata then records ``"requires_ops": "mlip"``
-    and consumers must load the library (mlip_lammps and pair_style mlip do). ``created``
-    overrides the export time stamp (re-exports keep the original one).
+    ``supports_fused`` true: NEPModel and EquivariantModel, also inside ZBL or committee wrappers;
+    an EquivariantModel first gets its radial functions tabulated, ``tabulate_radial``, ~1e-9
+    relative from the MLP). ``None`` (default) uses them when the library is available; the metadata
+    then records ``"requires_ops": "mlip"`` and consumers must load the library (mlip_lammps and
+    pair_style mlip do). ``created`` overrides the export time stamp (re-exports keep the original one).
     """
     torch_dtype = {"float64": torch.float64, "float32": torch.float32}[dtype]
     m = copy.deepcopy(model).to(torch_dtype).cpu().eval()
@@ -43,12 +44,13 @@ def export_model(
         fused = bool(fusable) and load_ops()
     elif fused:
         if not fusable:
-            raise ValueError(f"this '{architecture}' model has no fused kernels (the equivariant architecture "
-                             "runs on the pure-torch path)")
+            raise ValueError(f"this '{architecture}' model has no fused kernels (it runs on the pure-torch path)")
         if not load_ops():
             raise RuntimeError(f"export with fused=True needs the mlip torch operators: {load_error()}")
     for sub in fusable:
         sub.fused = bool(fused)
+        if fused and hasattr(sub, "tabulate_radial"):
+            sub.tabulate_radial()
     scripted = torch.jit.script(m)
     meta = ModelMetadata(
         contract_version=CONTRACT_VERSION,

@@ -4,7 +4,7 @@ autograd of the energy with respect to the edge vectors (docs/model-contract.md)
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import List, Tuple
 
 import torch
 from torch import nn
@@ -20,6 +20,25 @@ class DescriptorModel(nn.Module):
         """Per-atom energies (n,) in eV from raw descriptors (n, n_descriptors)."""
         x = (q - self.descriptor_mean.index_select(0, center_species)) / self.descriptor_std.index_select(0, center_species)
         return self.energy_scale * self.mlp(x, center_species) + self.species_energy.index_select(0, center_species)
+
+    def fused_readout(self, q: torch.Tensor, center_species: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per-atom energies (n,) in eV and dE/dq (n, n_descriptors) from raw descriptors, with the
+        MLP and its input gradient in C++ (mlip::species_mlp: no torch autograd, no BLAS, see
+        cpp/mlip_ops/nep_ops.cpp). Inference only; needs the mlip operators (mlip_lammps.ops)."""
+        std = self.descriptor_std.index_select(0, center_species)
+        x = (q - self.descriptor_mean.index_select(0, center_species)) / std
+        weights: List[torch.Tensor] = []
+        biases: List[torch.Tensor] = []
+        for net in self.mlp.nets:
+            for layer in net:
+                if hasattr(layer, "weight"):
+                    weights.append(layer.weight.detach())
+                    biases.append(layer.bias.detach())
+        y, dy_dx = torch.ops.mlip.species_mlp(x, center_species, weights, biases, len(self.mlp.nets))
+        y = self.mlp.add_linear(y, x, center_species)
+        dy_dx = self.mlp.add_linear_grad(dy_dx, center_species)
+        energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
+        return energy.detach(), dy_dx * (self.energy_scale / std)
 
     def atom_energies(
         self,

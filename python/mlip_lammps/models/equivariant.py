@@ -29,12 +29,21 @@ Per atom i (species s_i), with neighbours j inside the cutoff r_c, edge vector r
   the feature mean and spread per centre species set from the training data at initialisation.
 
 Forces and virials come from autograd of the total energy with respect to the edge vectors, as
-for NEP. One layer means no message passing: E_i depends only on the neighbours of i within r_c,
-so exported models are exact under any LAMMPS domain decomposition (model_type "local").
+for NEP.
+
+Inference fast path (as NEP's): export with fused kernels first tabulates the radial functions
+(``tabulate_radial``: R_lc(r) depends on r alone, so the radial MLP and the envelope become one
+piecewise-cubic Hermite table with exact values and slopes at the knots, ~1e-9 relative from the
+MLP); the tabulated model, in torch and in the fused C++ operators ``mlip::eq_features`` /
+``mlip::eq_edge_grad`` (cpp/mlip_ops/eq_kernel_impl.h), is then one definition, the same to
+rounding on every path.
+
+One layer means no message passing: E_i depends only on the neighbours of i within r_c, so exported models are exact under any LAMMPS domain decomposition (model_type "local").
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import List, Tuple
 
@@ -176,6 +185,54 @@ class EquivariantModel(DescriptorModel):
         self.register_buffer("b3_index", index, persistent=False)
         self.register_buffer("b3_coef", coef, persistent=False)
         self.spherical_harmonics = SphericalHarmonics(l_max)
+        # tabulated radial functions (tabulate_radial; empty: the radial MLP), per interval k the
+        # cubic coefficients in t = r/h − k, (n_intervals, 4, (l_max + 1) channels)
+        self.register_buffer("radial_table", torch.zeros(0, 4, (l_max + 1) * channels, dtype=torch.float64), persistent=False)
+        self.radial_step = 0.0
+        # inference with the fused torch.ops.mlip kernels (export sets it with a radial table)
+        self.fused = False
+        self.supports_fused = True
+
+    def _radial_mlp(self, r: torch.Tensor) -> torch.Tensor:
+        """R_lc(r) = u(r) MLP(b(r)), (E,) → (E, (l_max + 1) channels), zero for r ≥ r_c."""
+        rs = torch.where(r < self.cutoff, r, torch.full_like(r, self.cutoff))  # no NaN through 1/r
+        return self.radial(bessel_basis(rs, self.cutoff, self.n_basis)) * polynomial_envelope(r, self.cutoff).unsqueeze(1)
+
+    def radial_functions(self, r: torch.Tensor) -> torch.Tensor:
+        """R_lc(r), (E,) → (E, (l_max + 1) channels): the table if there is one, else the MLP."""
+        n = self.radial_table.shape[0]
+        if n == 0:
+            return self._radial_mlp(r)
+        inside = r < self.cutoff
+        x = torch.where(inside, r, torch.zeros_like(r)) / self.radial_step
+        k = torch.clamp(torch.floor(x), max=float(n - 1))
+        t = (x - k).unsqueeze(1)
+        c = self.radial_table.to(r.dtype).index_select(0, k.long())
+        R = c[:, 0] + t * (c[:, 1] + t * (c[:, 2] + t * c[:, 3]))
+        return torch.where(inside.unsqueeze(1), R, torch.zeros_like(R))
+
+    @torch.jit.unused
+    @torch.no_grad()
+    def tabulate_radial(self, n_intervals: int = 2000) -> float:
+        """Replace the radial MLP by cubic Hermite interpolation on ``n_intervals`` equal intervals
+        of [0, r_c] (values and slopes exact at the knots, computed in float64). Returns the
+        largest deviation from the MLP at the interval midpoints relative to max |R|."""
+        h = self.cutoff / n_intervals
+        knots = torch.arange(n_intervals + 1, dtype=torch.float64) * h
+        knots[0] = 1e-30  # sin(kπr/r_c)/r at its limit r → 0
+        mlp = copy.deepcopy(self).double()
+        mlp.radial_table = torch.zeros(0, 4, self.radial_table.shape[2], dtype=torch.float64)
+        with torch.enable_grad():
+            y, dy = torch.func.jvp(mlp._radial_mlp, (knots,), (torch.ones_like(knots),))
+        dy[0] = 0.0  # R(r) is even in r (Bessel basis and envelope are), so R'(0) = 0
+        y0, y1, m0, m1 = y[:-1], y[1:], h * dy[:-1], h * dy[1:]
+        table = torch.stack([y0, m0, 3 * (y1 - y0) - 2 * m0 - m1, 2 * (y0 - y1) + m0 + m1], dim=1)
+        self.radial_table = table.to(self.radial_table.device)
+        self.radial_step = h
+        mid = (torch.arange(n_intervals, dtype=torch.float64) + 0.5) * h
+        exact = mlp._radial_mlp(mid)
+        mlp.radial_table, mlp.radial_step = table, h
+        return float((mlp.radial_functions(mid) - exact).abs().max() / exact.abs().max())
 
     def atomic_basis(
         self,
@@ -187,10 +244,8 @@ class EquivariantModel(DescriptorModel):
         """A_i,lm,c, (n, (l_max + 1)², channels)."""
         n = center_species.shape[0]
         r = torch.linalg.vector_norm(edge_vectors, dim=1)
-        inside = r < self.cutoff
-        # edges beyond the cutoff contribute exactly zero (and no NaN through 1/r or r̂)
-        rs = torch.where(inside, r, torch.full_like(r, self.cutoff))
-        radial = self.radial(bessel_basis(rs, self.cutoff, self.n_basis)) * polynomial_envelope(r, self.cutoff).unsqueeze(1)
+        rs = torch.where(r < self.cutoff, r, torch.full_like(r, self.cutoff))
+        radial = self.radial_functions(r)
         h = self.species_embedding.index_select(0, edge_neighbor_species)
         rh = (radial.view(-1, self.l_max + 1, self.channels) * h.unsqueeze(1)).view(-1, (self.l_max + 1) * self.channels)
         u = edge_vectors / rs.unsqueeze(1)
@@ -237,4 +292,38 @@ class EquivariantModel(DescriptorModel):
 
         In training mode the gradient keeps its graph so force losses can be backpropagated.
         """
+        if self.fused:
+            if not self.training and edge_vectors.is_cpu:
+                return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
         return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)
+
+    def _forward_fused(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """forward() through the fused kernels (tabulated radial functions): B and A from
+        mlip::eq_features, the readout and dE/dB from mlip::species_mlp, dE/d edge_vectors from
+        mlip::eq_edge_grad."""
+        if self.radial_table.shape[0] == 0:
+            raise RuntimeError("the fused equivariant kernels need tabulated radial functions (tabulate_radial)")
+        dtype = edge_vectors.dtype
+        vectors = edge_vectors.detach()
+        table = self.radial_table.to(dtype)
+        embedding = self.species_embedding.detach().to(dtype)
+        mixing = (self.channel_mixing.detach() / self.avg_num_neighbors).to(dtype)
+        coef = self.b3_coef.to(dtype)
+        sh = self.spherical_harmonics  # the kernels use the model's Y_lm coefficients
+        B, A = torch.ops.mlip.eq_features(
+            center_species, edge_center, edge_neighbor_species, vectors, table, self.radial_step, self.cutoff,
+            embedding, mixing, self.b3_index, coef, sh.parent, sh.axis, sh.coef, self.l_max, self.correlation,
+        )
+        energy, dE_dB = self.fused_readout(B, center_species)
+        edge_grad = torch.ops.mlip.eq_edge_grad(
+            center_species, edge_center, edge_neighbor_species, vectors, table, self.radial_step, self.cutoff,
+            embedding, mixing, self.b3_index, coef, sh.parent, sh.axis, sh.coef, self.l_max, self.correlation,
+            A, dE_dB,
+        )
+        return energy, edge_grad

@@ -371,21 +371,7 @@ class NEPModel(DescriptorModel):
             center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
             lm_weight, sh.parent, sh.axis, sh.coef, self.cutoff, self.cutoff_angular, self.l_max, bond,
         )
-        # the MLP and dE/dq in C++ too (no torch autograd, no BLAS: see cpp/mlip_ops/nep_ops.cpp)
-        std = self.descriptor_std.index_select(0, center_species)
-        x = (q - self.descriptor_mean.index_select(0, center_species)) / std
-        weights: List[torch.Tensor] = []
-        biases: List[torch.Tensor] = []
-        for net in self.mlp.nets:
-            for layer in net:
-                if hasattr(layer, "weight"):
-                    weights.append(layer.weight.detach())
-                    biases.append(layer.bias.detach())
-        y, dy_dx = torch.ops.mlip.species_mlp(x, center_species, weights, biases, len(self.mlp.nets))
-        y = self.mlp.add_linear(y, x, center_species)
-        dy_dx = self.mlp.add_linear_grad(dy_dx, center_species)
-        energy = self.energy_scale * y + self.species_energy.index_select(0, center_species)
-        dE_dq = dy_dx * (self.energy_scale / std)
+        energy, dE_dq = self.fused_readout(q, center_species)
         # dE/dv at fixed S_eff (and dE/dS_eff, empty without screening)
         edge_grad, dE_dbond = torch.ops.mlip.nep_edge_grad_bond(
             center_species, edge_center, edge_neighbor_species, vectors, c_radial, c_angular,
@@ -395,4 +381,4 @@ class NEPModel(DescriptorModel):
         if self.screening is not None:  # plus dE/dS_eff through the screening triples
             edge_grad = edge_grad + self.screening.fused_grad(
                 center_species, edge_center, edge_neighbor_species, vectors, dE_dbond)
-        return energy.detach(), edge_grad
+        return energy, edge_grad

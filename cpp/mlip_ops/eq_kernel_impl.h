@@ -1,0 +1,344 @@
+/* Fused kernels of the one-layer equivariant model (EquivariantModel of
+   python/mlip_lammps/models/equivariant.py, with its radial functions tabulated), template
+   implementation for one ISA variant; included by nep_kernel_impl.h inside its namespaces (see
+   nep_kernel.h for the rules). K = (l_max + 1) C radial functions, l(lm) the degree of lm:
+
+     R_f(r)       = c0 + t (c1 + t (c2 + t c3)),  x = r / h, k = min(floor(x), N - 1), t = x - k,
+                    (c0..c3) = table[k, :, f]            (the envelope is part of the table)
+     A'_lm,c      = sum_e Y_lm(u_e) R_(l(lm), c)(r_e) emb[s_e, c]     (r_e < r_c)
+     A_lm,d       = sum_c A'_lm,c mix[l(lm), c, d]                    (mix = W_l / N_avg)
+     B            = [A_00,c | sum_m A_lm,c^2 (l = 1..l_max) | sum_nnz g A_a,c A_b,c A_c',c (triples)]
+
+   in the layout of EquivariantModel.descriptors. The gradient pass gets G = dE/dB, forms dE/dA,
+   dE/dA' = dE/dA mix^T, and per edge Z_lm = dE/dY_lm = sum_c dE/dA'_lm,c R_lc emb_c and
+   dE/dr = sum_lc emb_c R'_lc sum_(m of l) dE/dA'_lm,c Y_lm, then dE/dv by ylm_grad.
+
+   Edges are processed in chunks of NEP_CHUNK lanes (structure of arrays, as the NEP kernels);
+   every inner loop runs over channels or lanes without reductions, so it vectorises without
+   reassociation. Results equal the torch code to rounding.
+*/
+
+template <typename T> struct EqScratch {
+  T *ex, *ey, *ez, *er;    // (M) the centre's edges with r < rc
+  int64_t *es, *eid;       // (M) neighbour species, edge index
+  T *cx, *cy, *cz, *cr, *cir, *dEdr, *ox, *oy, *oz;    // (CH) chunk lanes
+  T *Y, *Z;                // (n_lm, CH), row 0 = Y_00
+  T *row, *drow;           // (K) one lane's R_f and dR_f/dr
+  T *R, *dR;               // forward: (CH, K) emb-weighted R; gradient: (K, CH) R and dR, weighted
+  T *Ap, *dA, *dAp;        // (n_lm, C)
+};
+
+template <typename T>
+static int64_t eq_carve(const EqArgs<T> &a, T *base, EqScratch<T> *s)
+{
+  const int64_t al = 64 / sizeof(T);
+  const int64_t M = round_up(a.max_edges > 0 ? a.max_edges : 1, al);
+  const int64_t CH = NEP_CHUNK, C = a.channels, K = (a.l_max + 1) * C;
+  const int64_t NLM = (a.l_max + 1) * (a.l_max + 1);
+  int64_t off = 0;
+  auto take = [&](int64_t n) -> T * {
+    T *p = base ? base + off : nullptr;
+    off += round_up(n, al);
+    return p;
+  };
+  auto take_i = [&](int64_t n) -> int64_t * {
+    return reinterpret_cast<int64_t *>(take(n * static_cast<int64_t>(sizeof(int64_t) / sizeof(T))));
+  };
+  EqScratch<T> t{};
+  t.ex = take(M);
+  t.ey = take(M);
+  t.ez = take(M);
+  t.er = take(M);
+  t.es = take_i(M);
+  t.eid = take_i(M);
+  t.cx = take(CH);
+  t.cy = take(CH);
+  t.cz = take(CH);
+  t.cr = take(CH);
+  t.cir = take(CH);
+  t.dEdr = take(CH);
+  t.ox = take(CH);
+  t.oy = take(CH);
+  t.oz = take(CH);
+  t.Y = take(NLM * CH);
+  t.Z = take(NLM * CH);
+  t.row = take(K);
+  t.drow = take(K);
+  t.R = take(K * CH);
+  t.dR = take(K * CH);
+  t.Ap = take(NLM * C);
+  t.dA = take(NLM * C);
+  t.dAp = take(NLM * C);
+  if (s) *s = t;
+  return off + al;
+}
+
+// the edges of centre c with r < rc into s.ex.. (returns their number); with ZERO_OUT the
+// others get a zero gradient
+template <typename T, bool ZERO_OUT>
+inline int64_t eq_gather(const EqArgs<T> &a, int64_t c, const EqScratch<T> &s)
+{
+  int64_t cnt = 0;
+  for (int64_t k = a.offsets[c]; k < a.offsets[c + 1]; k++) {
+    const int64_t e = a.perm ? a.perm[k] : k;
+    const T *v = a.edge_vectors + 3 * e;
+    const T r = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (r < a.cutoff) {
+      s.ex[cnt] = v[0];
+      s.ey[cnt] = v[1];
+      s.ez[cnt] = v[2];
+      s.er[cnt] = r;
+      s.es[cnt] = a.edge_neighbor_species[e];
+      s.eid[cnt] = e;
+      cnt++;
+    } else if (ZERO_OUT) {
+      T *ge = a.edge_grad + 3 * e;
+      ge[0] = ge[1] = ge[2] = T(0);
+    }
+  }
+  return cnt;
+}
+
+// chunk lanes [0, len) <- gathered edges j0 .. j0 + n: unit vectors, 1/r and Y_lm (row 0: Y_00);
+// dummy lanes n .. len point along x (their radial rows are zeroed by the callers)
+template <typename T, int L>
+inline void eq_chunk_geometry(const EqArgs<T> &a, const EqScratch<T> &s, int64_t j0, int n, int len)
+{
+  constexpr int W = VT<T>::W;
+  for (int m = 0; m < n; m++) {
+    s.cx[m] = s.ex[j0 + m];
+    s.cy[m] = s.ey[j0 + m];
+    s.cz[m] = s.ez[j0 + m];
+    s.cr[m] = s.er[j0 + m];
+  }
+  for (int m = n; m < len; m++) {
+    s.cx[m] = T(1);
+    s.cy[m] = s.cz[m] = T(0);
+    s.cr[m] = T(1);
+  }
+  for (int m = 0; m < len; m += W) {
+    const vec<T> inv = T(1) / vload(s.cr + m);
+    vstore(s.cir + m, inv);
+    vstore(s.cx + m, vload(s.cx + m) * inv);
+    vstore(s.cy + m, vload(s.cy + m) * inv);
+    vstore(s.cz + m, vload(s.cz + m) * inv);
+  }
+  for (int m = 0; m < len; m++) s.Y[m] = a.y00;
+  ylm<T, L>(a.ylm_coef, s.cx, s.cy, s.cz, len, s.Y + NEP_CHUNK);
+}
+
+// R_f(r) (and dR_f/dr) of one edge into row (drow), f < K
+template <typename T, bool GRAD>
+inline void eq_radial(const EqArgs<T> &a, T r, int K, T *__restrict row, T *__restrict drow)
+{
+  const T x = r / a.step;
+  int64_t k = static_cast<int64_t>(x);    // floor (x >= 0)
+  if (k > a.n_intervals - 1) k = a.n_intervals - 1;
+  const T t = x - static_cast<T>(k);
+  const T *c = a.table + k * 4 * K;
+  const T *__restrict c0 = c, *__restrict c1 = c + K, *__restrict c2 = c + 2 * K, *__restrict c3 = c + 3 * K;
+  for (int f = 0; f < K; f++) row[f] = c0[f] + t * (c1[f] + t * (c2[f] + t * c3[f]));
+  if (GRAD) {
+    const T ih = T(1) / a.step;
+    for (int f = 0; f < K; f++) drow[f] = (c1[f] + t * (T(2) * c2[f] + T(3) * t * c3[f])) * ih;
+  }
+}
+
+// B (n, F) and A (n, n_lm, C) of centres [c0, c1)
+template <typename T, int L>
+void eq_features_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
+{
+  constexpr int NLM = (L + 1) * (L + 1);
+  const int CH = NEP_CHUNK, C = a.channels, K = (L + 1) * C, F = a.n_features;
+  EqScratch<T> s;
+  eq_carve<T>(a, align64(scratch), &s);
+  int lm_l[NLM];
+  for (int l = 0, lm = 0; l <= L; l++)
+    for (int m = 0; m <= 2 * l; m++) lm_l[lm++] = l;
+
+  for (int64_t c = c0; c < c1; c++) {
+    T *Ap = s.Ap;
+    for (int i = 0; i < NLM * C; i++) Ap[i] = T(0);
+    const int64_t cnt = eq_gather<T, false>(a, c, s);
+    for (int64_t j0 = 0; j0 < cnt; j0 += CH) {
+      const int n = static_cast<int>((cnt - j0) < CH ? (cnt - j0) : CH);
+      const int len = static_cast<int>(round_up(n, PAD<T>));
+      eq_chunk_geometry<T, L>(a, s, j0, n, len);
+      for (int m = 0; m < n; m++) {
+        T *hR = s.R + m * K;    // (K) R_lc emb_c of lane m
+        eq_radial<T, false>(a, s.cr[m], K, hR, nullptr);
+        const T *emb = a.embedding + s.es[j0 + m] * C;
+        for (int l = 0; l <= L; l++)
+          for (int ch = 0; ch < C; ch++) hR[l * C + ch] *= emb[ch];
+      }
+      // Ap_lm,c += sum over lanes of Y_lm hR_l(lm),c
+      for (int m = 0; m < n; m++)
+        for (int lm = 0; lm < NLM; lm++) {
+          const T y = s.Y[lm * CH + m];
+          const T *hl = s.R + m * K + lm_l[lm] * C;
+          T *acc = Ap + lm * C;
+          for (int ch = 0; ch < C; ch++) acc[ch] += y * hl[ch];
+        }
+    }
+    // channel mixing per l (1/N_avg included)
+    T *A = a.A + c * NLM * C;
+    for (int lm = 0; lm < NLM; lm++) {
+      T *Alm = A + lm * C;
+      for (int d = 0; d < C; d++) Alm[d] = T(0);
+      const T *W = a.mixing + lm_l[lm] * C * C;
+      for (int ch = 0; ch < C; ch++) {
+        const T v = Ap[lm * C + ch];
+        for (int d = 0; d < C; d++) Alm[d] += v * W[ch * C + d];
+      }
+    }
+    // invariants
+    T *B = a.B + c * F;
+    for (int d = 0; d < C; d++) B[d] = A[d];
+    int off = C;
+    if (a.correlation >= 2) {
+      for (int l = 1; l <= L; l++) {
+        T *b = B + off + (l - 1) * C;
+        for (int d = 0; d < C; d++) b[d] = T(0);
+        for (int lm = l * l; lm < (l + 1) * (l + 1); lm++)
+          for (int d = 0; d < C; d++) b[d] += A[lm * C + d] * A[lm * C + d];
+      }
+      off += L * C;
+    }
+    if (a.correlation >= 3) {
+      for (int i = 0; i < a.n_triples * C; i++) B[off + i] = T(0);
+      for (int q = 0; q < a.nnz; q++) {
+        const int64_t *g = a.gaunt + 4 * q;
+        const T coef = a.gaunt_coef[q];
+        const T *x1 = A + g[0] * C, *x2 = A + g[1] * C, *x3 = A + g[2] * C;
+        T *b = B + off + g[3] * C;
+        for (int d = 0; d < C; d++) b[d] += x1[d] * x2[d] * x3[d] * coef;
+      }
+    }
+  }
+}
+
+// dE/d edge_vectors of centres [c0, c1) from A and G = dE/dB
+template <typename T, int L>
+void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
+{
+  using V = vec<T>;
+  constexpr int NLM = (L + 1) * (L + 1);
+  constexpr int W = VT<T>::W;
+  const int CH = NEP_CHUNK, C = a.channels, K = (L + 1) * C, F = a.n_features;
+  EqScratch<T> s;
+  eq_carve<T>(a, align64(scratch), &s);
+  int lm_l[NLM];
+  for (int l = 0, lm = 0; l <= L; l++)
+    for (int m = 0; m <= 2 * l; m++) lm_l[lm++] = l;
+
+  for (int64_t c = c0; c < c1; c++) {
+    const T *A = a.A + c * NLM * C;
+    const T *G = a.dE_dB + c * F;
+    T *dA = s.dA;
+    for (int i = 0; i < NLM * C; i++) dA[i] = T(0);
+    for (int d = 0; d < C; d++) dA[d] = G[d];
+    int off = C;
+    if (a.correlation >= 2) {
+      for (int lm = 1; lm < NLM; lm++) {
+        const T *g = G + off + (lm_l[lm] - 1) * C;
+        for (int d = 0; d < C; d++) dA[lm * C + d] = T(2) * g[d] * A[lm * C + d];
+      }
+      off += L * C;
+    }
+    if (a.correlation >= 3) {
+      for (int q = 0; q < a.nnz; q++) {
+        const int64_t *g = a.gaunt + 4 * q;
+        const T coef = a.gaunt_coef[q];
+        const T *x1 = A + g[0] * C, *x2 = A + g[1] * C, *x3 = A + g[2] * C;
+        const T *gb = G + off + g[3] * C;
+        T *d1 = dA + g[0] * C, *d2 = dA + g[1] * C, *d3 = dA + g[2] * C;
+        for (int d = 0; d < C; d++) {
+          const T w = gb[d] * coef;
+          d1[d] += w * x2[d] * x3[d];
+          d2[d] += w * x1[d] * x3[d];
+          d3[d] += w * x1[d] * x2[d];
+        }
+      }
+    }
+    // dE/dA'_lm,c = sum_d mix[l, c, d] dE/dA_lm,d
+    T *dAp = s.dAp;
+    for (int lm = 0; lm < NLM; lm++) {
+      const T *Wl = a.mixing + lm_l[lm] * C * C;
+      for (int ch = 0; ch < C; ch++) {
+        T acc = T(0);
+        for (int d = 0; d < C; d++) acc += Wl[ch * C + d] * dA[lm * C + d];
+        dAp[lm * C + ch] = acc;
+      }
+    }
+
+    const int64_t cnt = eq_gather<T, true>(a, c, s);
+    for (int64_t j0 = 0; j0 < cnt; j0 += CH) {
+      const int n = static_cast<int>((cnt - j0) < CH ? (cnt - j0) : CH);
+      const int len = static_cast<int>(round_up(n, PAD<T>));
+      eq_chunk_geometry<T, L>(a, s, j0, n, len);
+      // (K, CH) rows of emb-weighted R_f and dR_f/dr; dummy lanes zero
+      for (int m = 0; m < len; m++) {
+        if (m < n) {
+          eq_radial<T, true>(a, s.cr[m], K, s.row, s.drow);
+          const T *emb = a.embedding + s.es[j0 + m] * C;
+          for (int f0 = 0; f0 < K; f0 += C)
+            for (int ch = 0; ch < C; ch++) {
+              s.R[(f0 + ch) * CH + m] = s.row[f0 + ch] * emb[ch];
+              s.dR[(f0 + ch) * CH + m] = s.drow[f0 + ch] * emb[ch];
+            }
+        } else {
+          for (int f = 0; f < K; f++) s.R[f * CH + m] = s.dR[f * CH + m] = T(0);
+        }
+      }
+      // Z_lm = sum_c dAp_lm,c R_lc;  dE/dr = sum_lc dR_lc sum_(m of l) dAp_lm,c Y_lm
+      for (int i = 0; i < len; i++) s.dEdr[i] = T(0);
+      for (int lm = 0; lm < NLM; lm++) {
+        T *z = s.Z + lm * CH;
+        for (int i = 0; i < len; i++) z[i] = T(0);
+        const T *Rl = s.R + lm_l[lm] * C * CH;
+        for (int ch = 0; ch < C; ch++) {
+          const V w = vsplat(dAp[lm * C + ch]);
+          const T *Rr = Rl + ch * CH;
+          for (int i = 0; i < len; i += W) vstore(z + i, vload(z + i) + w * vload(Rr + i));
+        }
+      }
+      for (int l = 0; l <= L; l++)
+        for (int ch = 0; ch < C; ch++) {
+          const T *dRr = s.dR + (l * C + ch) * CH;
+          for (int i = 0; i < len; i += W) {
+            V y{};
+            for (int lm = l * l; lm < (l + 1) * (l + 1); lm++)
+              y += dAp[lm * C + ch] * vload(s.Y + lm * CH + i);
+            vstore(s.dEdr + i, vload(s.dEdr + i) + y * vload(dRr + i));
+          }
+        }
+      ylm_grad<T, L>(a.ylm_coef, s.cx, s.cy, s.cz, s.cir, s.Z + CH, s.dEdr, len, s.ox, s.oy, s.oz);
+      for (int m = 0; m < n; m++) {
+        T *ge = a.edge_grad + 3 * s.eid[j0 + m];
+        ge[0] = s.ox[m];
+        ge[1] = s.oy[m];
+        ge[2] = s.oz[m];
+      }
+    }
+  }
+}
+
+template <typename T> void eq_features_t(const EqArgs<T> &a, int64_t c0, int64_t c1, T *s)
+{
+  switch (a.l_max) {
+    case 1: eq_features_l<T, 1>(a, c0, c1, s); break;
+    case 2: eq_features_l<T, 2>(a, c0, c1, s); break;
+    case 3: eq_features_l<T, 3>(a, c0, c1, s); break;
+    default: eq_features_l<T, 4>(a, c0, c1, s); break;
+  }
+}
+
+template <typename T> void eq_edge_grad_t(const EqArgs<T> &a, int64_t c0, int64_t c1, T *s)
+{
+  switch (a.l_max) {
+    case 1: eq_edge_grad_l<T, 1>(a, c0, c1, s); break;
+    case 2: eq_edge_grad_l<T, 2>(a, c0, c1, s); break;
+    case 3: eq_edge_grad_l<T, 3>(a, c0, c1, s); break;
+    default: eq_edge_grad_l<T, 4>(a, c0, c1, s); break;
+  }
+}
