@@ -24,7 +24,7 @@ template <typename T> struct EqScratch {
   T *cx, *cy, *cz, *cr, *cir, *dEdr, *ox, *oy, *oz;    // (CH) chunk lanes
   T *Y, *Z;                // (n_lm, CH), row 0 = Y_00
   T *row, *drow;           // (K) one lane's R_f and dR_f/dr
-  T *R, *dR;               // forward: (CH, K) emb-weighted R; gradient: (K, CH) R and dR, weighted
+  T *R, *dR;               // forward: (CH, K) emb-weighted R; gradient: (K, PAD) R and dR, weighted
   T *Ap, *dA, *dAp;        // (n_lm, C)
 };
 
@@ -260,14 +260,15 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
         }
       }
     }
-    // dE/dA'_lm,c = sum_d mix[l, c, d] dE/dA_lm,d
+    // dE/dA'_lm,c = sum_d mix[l, c, d] dE/dA_lm,d (mixing_t: mix transposed, rows over c)
     T *dAp = s.dAp;
     for (int lm = 0; lm < NLM; lm++) {
-      const T *Wl = a.mixing + lm_l[lm] * C * C;
-      for (int ch = 0; ch < C; ch++) {
-        T acc = T(0);
-        for (int d = 0; d < C; d++) acc += Wl[ch * C + d] * dA[lm * C + d];
-        dAp[lm * C + ch] = acc;
+      const T *Wt = a.mixing_t + lm_l[lm] * C * C;
+      T *out = dAp + lm * C;
+      for (int ch = 0; ch < C; ch++) out[ch] = T(0);
+      for (int d = 0; d < C; d++) {
+        const T g = dA[lm * C + d];
+        for (int ch = 0; ch < C; ch++) out[ch] += g * Wt[d * C + ch];
       }
     }
 
@@ -276,42 +277,53 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
       const int n = static_cast<int>((cnt - j0) < CH ? (cnt - j0) : CH);
       const int len = static_cast<int>(round_up(n, PAD<T>));
       eq_chunk_geometry<T, L>(a, s, j0, n, len);
-      // (K, CH) rows of emb-weighted R_f and dR_f/dr; dummy lanes zero
-      for (int m = 0; m < len; m++) {
-        if (m < n) {
-          eq_radial<T, true>(a, s.cr[m], K, s.row, s.drow);
-          const T *emb = a.embedding + s.es[j0 + m] * C;
-          for (int f0 = 0; f0 < K; f0 += C)
-            for (int ch = 0; ch < C; ch++) {
-              s.R[(f0 + ch) * CH + m] = s.row[f0 + ch] * emb[ch];
-              s.dR[(f0 + ch) * CH + m] = s.drow[f0 + ch] * emb[ch];
-            }
-        } else {
-          for (int f = 0; f < K; f++) s.R[f * CH + m] = s.dR[f * CH + m] = T(0);
-        }
-      }
-      // Z_lm = sum_c dAp_lm,c R_lc;  dE/dr = sum_lc dR_lc sum_(m of l) dAp_lm,c Y_lm
-      for (int i = 0; i < len; i++) s.dEdr[i] = T(0);
-      for (int lm = 0; lm < NLM; lm++) {
-        T *z = s.Z + lm * CH;
-        for (int i = 0; i < len; i++) z[i] = T(0);
-        const T *Rl = s.R + lm_l[lm] * C * CH;
-        for (int ch = 0; ch < C; ch++) {
-          const V w = vsplat(dAp[lm * C + ch]);
-          const T *Rr = Rl + ch * CH;
-          for (int i = 0; i < len; i += W) vstore(z + i, vload(z + i) + w * vload(Rr + i));
-        }
-      }
-      for (int l = 0; l <= L; l++)
-        for (int ch = 0; ch < C; ch++) {
-          const T *dRr = s.dR + (l * C + ch) * CH;
-          for (int i = 0; i < len; i += W) {
-            V y{};
-            for (int lm = l * l; lm < (l + 1) * (l + 1); lm++)
-              y += dAp[lm * C + ch] * vload(s.Y + lm * CH + i);
-            vstore(s.dEdr + i, vload(s.dEdr + i) + y * vload(dRr + i));
+      // blocks of SB lanes, so R, dR (K, SB) stay in L1 and Z, dE/dr in registers
+      constexpr int SB = PAD<T>;
+      for (int b0 = 0; b0 < len; b0 += SB) {
+        // emb-weighted R_f and dR_f/dr of the block's lanes; dummy lanes zero
+        for (int i = 0; i < SB; i++) {
+          const int m = b0 + i;
+          if (m < n) {
+            eq_radial<T, true>(a, s.cr[m], K, s.row, s.drow);
+            const T *emb = a.embedding + s.es[j0 + m] * C;
+            for (int f0 = 0; f0 < K; f0 += C)
+              for (int ch = 0; ch < C; ch++) {
+                s.R[(f0 + ch) * SB + i] = s.row[f0 + ch] * emb[ch];
+                s.dR[(f0 + ch) * SB + i] = s.drow[f0 + ch] * emb[ch];
+              }
+          } else {
+            for (int f = 0; f < K; f++) s.R[f * SB + i] = s.dR[f * SB + i] = T(0);
           }
         }
+        // Z_lm = sum_c dAp_lm,c R_lc
+        for (int lm = 0; lm < NLM; lm++) {
+          V z0{}, z1{};
+          const T *Rl = s.R + lm_l[lm] * C * SB;
+          for (int ch = 0; ch < C; ch++) {
+            const T w = dAp[lm * C + ch];
+            z0 += w * vload(Rl + ch * SB);
+            z1 += w * vload(Rl + ch * SB + W);
+          }
+          vstore(s.Z + lm * CH + b0, z0);
+          vstore(s.Z + lm * CH + b0 + W, z1);
+        }
+        // dE/dr = sum_lc dR_lc sum_(m of l) dAp_lm,c Y_lm
+        V d0{}, d1{};
+        for (int l = 0; l <= L; l++)
+          for (int ch = 0; ch < C; ch++) {
+            V y0{}, y1{};
+            for (int lm = l * l; lm < (l + 1) * (l + 1); lm++) {
+              const T w = dAp[lm * C + ch];
+              y0 += w * vload(s.Y + lm * CH + b0);
+              y1 += w * vload(s.Y + lm * CH + b0 + W);
+            }
+            const T *dRr = s.dR + (l * C + ch) * SB;
+            d0 += y0 * vload(dRr);
+            d1 += y1 * vload(dRr + W);
+          }
+        vstore(s.dEdr + b0, d0);
+        vstore(s.dEdr + b0 + W, d1);
+      }
       ylm_grad<T, L>(a.ylm_coef, s.cx, s.cy, s.cz, s.cir, s.Z + CH, s.dEdr, len, s.ox, s.oy, s.oz);
       for (int m = 0; m < n; m++) {
         T *ge = a.edge_grad + 3 * s.eid[j0 + m];
