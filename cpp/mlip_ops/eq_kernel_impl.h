@@ -18,6 +18,15 @@
    reassociation. Results equal the torch code to rounding.
 */
 
+// unaligned vector load/store (channel rows start anywhere when C is not a multiple of W)
+template <typename T> inline vec<T> vloadu(const T *p)
+{
+  vec<T> v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+template <typename T> inline void vstoreu(T *p, vec<T> v) { __builtin_memcpy(p, &v, sizeof(v)); }
+
 template <typename T> struct EqScratch {
   T *ex, *ey, *ez, *er;    // (M) the centre's edges with r < rc
   int64_t *es, *eid;       // (M) neighbour species, edge index
@@ -127,20 +136,58 @@ inline void eq_chunk_geometry(const EqArgs<T> &a, const EqScratch<T> &s, int64_t
   ylm<T, L>(a.ylm_coef, s.cx, s.cy, s.cz, len, s.Y + NEP_CHUNK);
 }
 
-// R_f(r) (and dR_f/dr) of one edge into row (drow), f < K
+// out[j] = sum_i v[i] M[i C + j], j < C (each output vector summed in a register)
+template <typename T> inline void eq_vecmat(const T *v, const T *M, int C, T *out)
+{
+  constexpr int W = VT<T>::W;
+  int j = 0;
+  for (; j + W <= C; j += W) {
+    vec<T> sum{};
+    for (int i = 0; i < C; i++) sum += v[i] * vloadu(M + i * C + j);
+    vstoreu(out + j, sum);
+  }
+  for (; j < C; j++) {
+    T sum = T(0);
+    for (int i = 0; i < C; i++) sum += v[i] * M[i * C + j];
+    out[j] = sum;
+  }
+}
+
+// start loading the table rows of an edge at distance r (K functions) into the cache
+template <typename T> inline void eq_prefetch(const EqArgs<T> &a, T r, int K)
+{
+  int64_t k = static_cast<int64_t>(r / a.step);
+  if (k > a.n_intervals - 1) k = a.n_intervals - 1;
+  const char *p = reinterpret_cast<const char *>(a.table + k * 4 * K);
+  for (int64_t b = 0; b < static_cast<int64_t>(4 * K * sizeof(T)); b += 64) __builtin_prefetch(p + b);
+}
+
+// emb_c R_lc(r) (and emb_c dR_lc/dr) of one edge into row (drow), index l C + c, l < L1
 template <typename T, bool GRAD>
-inline void eq_radial(const EqArgs<T> &a, T r, int K, T *__restrict row, T *__restrict drow)
+inline void eq_radial(const EqArgs<T> &a, T r, const T *__restrict emb, int L1, int C,
+                      T *__restrict row, T *__restrict drow)
 {
   const T x = r / a.step;
   int64_t k = static_cast<int64_t>(x);    // floor (x >= 0)
   if (k > a.n_intervals - 1) k = a.n_intervals - 1;
   const T t = x - static_cast<T>(k);
+  const int K = L1 * C;
+  const T ih = T(1) / a.step;
   const T *c = a.table + k * 4 * K;
-  const T *__restrict c0 = c, *__restrict c1 = c + K, *__restrict c2 = c + 2 * K, *__restrict c3 = c + 3 * K;
-  for (int f = 0; f < K; f++) row[f] = c0[f] + t * (c1[f] + t * (c2[f] + t * c3[f]));
-  if (GRAD) {
-    const T ih = T(1) / a.step;
-    for (int f = 0; f < K; f++) drow[f] = (c1[f] + t * (T(2) * c2[f] + T(3) * t * c3[f])) * ih;
+  constexpr int W = VT<T>::W;
+  for (int o = 0; o < K; o += C) {
+    const T *__restrict c0 = c + o, *__restrict c1 = c + K + o, *__restrict c2 = c + 2 * K + o,
+                        *__restrict c3 = c + 3 * K + o;
+    int ch = 0;
+    for (; ch + W <= C; ch += W) {    // explicit vectors: no aliasing checks per block
+      const vec<T> e = vloadu(emb + ch), b1 = vloadu(c1 + ch), b2 = vloadu(c2 + ch), b3 = vloadu(c3 + ch);
+      vstoreu(row + o + ch, (vloadu(c0 + ch) + t * (b1 + t * (b2 + t * b3))) * e);
+      if (GRAD) vstoreu(drow + o + ch, (b1 + t * (T(2) * b2 + T(3) * t * b3)) * ih * e);
+    }
+    for (; ch < C; ch++) {
+      row[o + ch] = (c0[ch] + t * (c1[ch] + t * (c2[ch] + t * c3[ch]))) * emb[ch];
+      if (GRAD) drow[o + ch] = (c1[ch] + t * (T(2) * c2[ch] + T(3) * t * c3[ch])) * ih * emb[ch];
+    }
   }
 }
 
@@ -149,6 +196,7 @@ template <typename T, int L>
 void eq_features_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
 {
   constexpr int NLM = (L + 1) * (L + 1);
+  constexpr int W = VT<T>::W;
   const int CH = NEP_CHUNK, C = a.channels, K = (L + 1) * C, F = a.n_features;
   EqScratch<T> s;
   eq_carve<T>(a, align64(scratch), &s);
@@ -165,32 +213,28 @@ void eq_features_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
       const int len = static_cast<int>(round_up(n, PAD<T>));
       eq_chunk_geometry<T, L>(a, s, j0, n, len);
       for (int m = 0; m < n; m++) {
-        T *hR = s.R + m * K;    // (K) R_lc emb_c of lane m
-        eq_radial<T, false>(a, s.cr[m], K, hR, nullptr);
-        const T *emb = a.embedding + s.es[j0 + m] * C;
-        for (int l = 0; l <= L; l++)
-          for (int ch = 0; ch < C; ch++) hR[l * C + ch] *= emb[ch];
+        if (m + 1 < n) eq_prefetch(a, s.cr[m + 1], K);
+        eq_radial<T, false>(a, s.cr[m], a.embedding + s.es[j0 + m] * C, L + 1, C, s.R + m * K, nullptr);
       }
       // Ap_lm,c += sum over lanes of Y_lm hR_l(lm),c
-      for (int m = 0; m < n; m++)
-        for (int lm = 0; lm < NLM; lm++) {
-          const T y = s.Y[lm * CH + m];
-          const T *hl = s.R + m * K + lm_l[lm] * C;
-          T *acc = Ap + lm * C;
-          for (int ch = 0; ch < C; ch++) acc[ch] += y * hl[ch];
+      // (one channel vector of one lm at a time, summed over the lanes in a register)
+      for (int lm = 0; lm < NLM; lm++) {
+        const T *Ylm = s.Y + lm * CH;
+        const T *hl = s.R + lm_l[lm] * C;
+        T *acc = Ap + lm * C;
+        int ch = 0;
+        for (; ch + W <= C; ch += W) {
+          vec<T> sum = vloadu(acc + ch);
+          for (int m = 0; m < n; m++) sum += Ylm[m] * vloadu(hl + m * K + ch);
+          vstoreu(acc + ch, sum);
         }
+        for (; ch < C; ch++)
+          for (int m = 0; m < n; m++) acc[ch] += Ylm[m] * hl[m * K + ch];
+      }
     }
     // channel mixing per l (1/N_avg included)
     T *A = a.A + c * NLM * C;
-    for (int lm = 0; lm < NLM; lm++) {
-      T *Alm = A + lm * C;
-      for (int d = 0; d < C; d++) Alm[d] = T(0);
-      const T *W = a.mixing + lm_l[lm] * C * C;
-      for (int ch = 0; ch < C; ch++) {
-        const T v = Ap[lm * C + ch];
-        for (int d = 0; d < C; d++) Alm[d] += v * W[ch * C + d];
-      }
-    }
+    for (int lm = 0; lm < NLM; lm++) eq_vecmat(Ap + lm * C, a.mixing + lm_l[lm] * C * C, C, A + lm * C);
     // invariants
     T *B = a.B + c * F;
     for (int d = 0; d < C; d++) B[d] = A[d];
@@ -246,13 +290,21 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
       off += L * C;
     }
     if (a.correlation >= 3) {
+      // d1, d2, d3 may coincide (l1 = l2): one update after the other, in channel blocks
       for (int q = 0; q < a.nnz; q++) {
         const int64_t *g = a.gaunt + 4 * q;
         const T coef = a.gaunt_coef[q];
         const T *x1 = A + g[0] * C, *x2 = A + g[1] * C, *x3 = A + g[2] * C;
         const T *gb = G + off + g[3] * C;
         T *d1 = dA + g[0] * C, *d2 = dA + g[1] * C, *d3 = dA + g[2] * C;
-        for (int d = 0; d < C; d++) {
+        int d = 0;
+        for (; d + W <= C; d += W) {
+          const V w = vloadu(gb + d) * coef, y1 = vloadu(x1 + d), y2 = vloadu(x2 + d), y3 = vloadu(x3 + d);
+          vstoreu(d1 + d, vloadu(d1 + d) + w * y2 * y3);
+          vstoreu(d2 + d, vloadu(d2 + d) + w * y1 * y3);
+          vstoreu(d3 + d, vloadu(d3 + d) + w * y1 * y2);
+        }
+        for (; d < C; d++) {
           const T w = gb[d] * coef;
           d1[d] += w * x2[d] * x3[d];
           d2[d] += w * x1[d] * x3[d];
@@ -262,15 +314,7 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
     }
     // dE/dA'_lm,c = sum_d mix[l, c, d] dE/dA_lm,d (mixing_t: mix transposed, rows over c)
     T *dAp = s.dAp;
-    for (int lm = 0; lm < NLM; lm++) {
-      const T *Wt = a.mixing_t + lm_l[lm] * C * C;
-      T *out = dAp + lm * C;
-      for (int ch = 0; ch < C; ch++) out[ch] = T(0);
-      for (int d = 0; d < C; d++) {
-        const T g = dA[lm * C + d];
-        for (int ch = 0; ch < C; ch++) out[ch] += g * Wt[d * C + ch];
-      }
-    }
+    for (int lm = 0; lm < NLM; lm++) eq_vecmat(dA + lm * C, a.mixing_t + lm_l[lm] * C * C, C, dAp + lm * C);
 
     const int64_t cnt = eq_gather<T, true>(a, c, s);
     for (int64_t j0 = 0; j0 < cnt; j0 += CH) {
@@ -284,13 +328,12 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
         for (int i = 0; i < SB; i++) {
           const int m = b0 + i;
           if (m < n) {
-            eq_radial<T, true>(a, s.cr[m], K, s.row, s.drow);
-            const T *emb = a.embedding + s.es[j0 + m] * C;
-            for (int f0 = 0; f0 < K; f0 += C)
-              for (int ch = 0; ch < C; ch++) {
-                s.R[(f0 + ch) * SB + i] = s.row[f0 + ch] * emb[ch];
-                s.dR[(f0 + ch) * SB + i] = s.drow[f0 + ch] * emb[ch];
-              }
+            if (m + 1 < n) eq_prefetch(a, s.cr[m + 1], K);
+            eq_radial<T, true>(a, s.cr[m], a.embedding + s.es[j0 + m] * C, L + 1, C, s.row, s.drow);
+            for (int f = 0; f < K; f++) {
+              s.R[f * SB + i] = s.row[f];
+              s.dR[f * SB + i] = s.drow[f];
+            }
           } else {
             for (int f = 0; f < K; f++) s.R[f * SB + i] = s.dR[f * SB + i] = T(0);
           }
