@@ -10,9 +10,11 @@
 
 The architecture is rebuilt from the file's metadata and every tensor of the TorchScript module is
 copied into it, non-persistent buffers included (e.g. the Y_lm coefficient matrix, whose exact
-values are part of the exported model, and an equivariant model's radial table), so the new file
-computes the same numbers; the metadata (training summary and creation time included) is kept
-except ``dtype``, ``requires_ops`` and ``package_version``. ``--zbl INNER OUTER`` sets (or adds) the ZBL repulsion, which has no learned
+values are part of the exported model), so the new file computes the same numbers (an equivariant
+model's radial functions come back as the trained MLP, which a fused export tabulates again, so
+a fused-to-pure re-export moves its numbers by the table's ~1e-10 relative); the metadata (training
+summary and creation time included) is kept except ``dtype``, ``requires_ops`` and
+``package_version``. ``--zbl INNER OUTER`` sets (or adds) the ZBL repulsion, which has no learned
 parameters: the learned model is untouched, and energies change only for atoms with a neighbour
 closer than the larger of the old and new ``outer``; below the shortest distance of the training
 data (the training summary's errors stay valid then) it puts a wall where the model was never
@@ -31,7 +33,6 @@ import torch
 from mlip_lammps.contract import ModelMetadata, load_model
 from mlip_lammps.export.export import export_model
 from mlip_lammps.models import build_model
-from mlip_lammps.models.equivariant import EquivariantModel
 from mlip_lammps.models.zbl import ZBLModel
 
 
@@ -46,14 +47,9 @@ def rebuild_module(path: str | Path) -> tuple[torch.nn.Module, ModelMetadata]:
     persistent = model.state_dict().keys()
     model.load_state_dict({k: v for k, v in tensors.items() if k in persistent})
     with torch.no_grad():
-        for path_, sub in model.named_modules():  # tabulated radial functions (EquivariantModel)
-            if isinstance(sub, EquivariantModel):
-                src = scripted
-                for part in filter(None, path_.split(".")):
-                    src = getattr(src, part)
-                sub.radial_table = src.radial_table.double()
-                sub.radial_step = float(src.radial_step)
         for name, buf in model.named_buffers():
+            # an equivariant model's radial table is left out: the rebuilt module evaluates the
+            # trained radial MLP (fine-tuning trains it), and a fused export tabulates it again
             if name not in persistent and name in tensors and not name.endswith("radial_table"):
                 if buf.shape != tensors[name].shape:
                     raise ValueError(f"{path}: buffer {name} has shape {tuple(tensors[name].shape)}, expected {tuple(buf.shape)}")
