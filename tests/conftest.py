@@ -75,6 +75,19 @@ def cu_model() -> Path:
     return path
 
 
+def assert_same_with_threads(model: torch.nn.Module, inputs: tuple) -> None:
+    """``model(*inputs)`` gives bit-identical outputs with one and two torch threads."""
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        e1, g1 = model(*inputs)
+        torch.set_num_threads(2)
+        e2, g2 = model(*inputs)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(e1, e2) and torch.equal(g1, g2)
+
+
 def fd_force(atoms, i: int, a: int, h: float) -> float:
     """−dE/dx of atom i along axis a by central differences (eV/Å); positions restored."""
     e = []

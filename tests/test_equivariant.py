@@ -15,7 +15,7 @@ import torch
 from ase import Atoms
 from ase.build import bulk
 
-from conftest import DATA, fd_force, fd_stress
+from conftest import DATA, assert_same_with_threads, fd_force, fd_stress
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.contract import load_model, predict
 from mlip_lammps.data.dataset import collate, graphs_from_atoms
@@ -319,16 +319,7 @@ def test_fused_edge_cases(model):
     assert _rel(e, e_ref) < 1e-12 and _rel(g, g_ref) < 1e-12
     assert torch.all(g[[1, 3]] == 0) and e[2] == e_ref[2]  # atom 2 has no edges: the readout of B = 0
     atoms = cuzr_cell(9, repeat=3)
-    sp, ec, es, vec = _fused_graph(atoms, m.cutoff, None)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        e1, g1 = m(sp, ec, es, vec)
-        torch.set_num_threads(2)
-        e2, g2 = m(sp, ec, es, vec)
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.equal(e1, e2) and torch.equal(g1, g2)
+    assert_same_with_threads(m, _fused_graph(atoms, m.cutoff, None))
 
 
 @pytest.mark.parametrize("np_ranks", [1, 2])

@@ -19,7 +19,7 @@ import torch
 from ase import Atoms
 from ase.build import bulk
 
-from conftest import SMALL, SPECIES, random_model
+from conftest import SMALL, SPECIES, assert_same_with_threads, random_model
 from lammps_utils import single_points
 from mlip_lammps import MLIPCalculator
 from mlip_lammps.contract import load_model, predict
@@ -173,15 +173,7 @@ def test_threads_give_identical_results():
     m.fused = True
     atoms = _random_structure(["Cu", "Zr"], n=120, seed=5, box=13.0)
     sp, ec, es, vec, _ = _graph(atoms, ["Cu", "Zr"], m.cutoff)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        e1, g1 = m(sp, ec, es, vec)
-        torch.set_num_threads(2)
-        e2, g2 = m(sp, ec, es, vec)
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.equal(e1, e2) and torch.equal(g1, g2)
+    assert_same_with_threads(m, (sp, ec, es, vec))
 
 
 def test_empty_inputs_and_isolated_atoms():

@@ -40,19 +40,12 @@ template <typename T> struct EqScratch {
 template <typename T>
 static int64_t eq_carve(const EqArgs<T> &a, T *base, EqScratch<T> *s)
 {
-  const int64_t al = 64 / sizeof(T);
-  const int64_t M = round_up(a.max_edges > 0 ? a.max_edges : 1, al);
+  Carver<T> cv{base};
+  const int64_t M = round_up(a.max_edges > 0 ? a.max_edges : 1, cv.al);
   const int64_t CH = NEP_CHUNK, C = a.channels, K = (a.l_max + 1) * C;
   const int64_t NLM = (a.l_max + 1) * (a.l_max + 1);
-  int64_t off = 0;
-  auto take = [&](int64_t n) -> T * {
-    T *p = base ? base + off : nullptr;
-    off += round_up(n, al);
-    return p;
-  };
-  auto take_i = [&](int64_t n) -> int64_t * {
-    return reinterpret_cast<int64_t *>(take(n * static_cast<int64_t>(sizeof(int64_t) / sizeof(T))));
-  };
+  auto take = [&](int64_t n) { return cv.take(n); };
+  auto take_i = [&](int64_t n) { return cv.take_i(n); };
   EqScratch<T> t{};
   t.ex = take(M);
   t.ey = take(M);
@@ -79,7 +72,7 @@ static int64_t eq_carve(const EqArgs<T> &a, T *base, EqScratch<T> *s)
   t.dA = take(NLM * C);
   t.dAp = take(NLM * C);
   if (s) *s = t;
-  return off + al;
+  return cv.size();
 }
 
 // the edges of centre c with r < rc into s.ex.. (returns their number); with ZERO_OUT the
@@ -191,6 +184,17 @@ inline void eq_radial(const EqArgs<T> &a, T r, const T *__restrict emb, int L1, 
   }
 }
 
+// the degree l of every lm = l^2 .. l^2 + 2l, lm < (L + 1)^2
+template <int L> struct LmDegrees {
+  int l[(L + 1) * (L + 1)];
+  constexpr LmDegrees() : l()
+  {
+    for (int d = 0, lm = 0; d <= L; d++)
+      for (int m = 0; m <= 2 * d; m++) l[lm++] = d;
+  }
+  constexpr int operator[](int lm) const { return l[lm]; }
+};
+
 // B (n, F) and A (n, n_lm, C) of centres [c0, c1)
 template <typename T, int L>
 void eq_features_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
@@ -200,9 +204,7 @@ void eq_features_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
   const int CH = NEP_CHUNK, C = a.channels, K = (L + 1) * C, F = a.n_features;
   EqScratch<T> s;
   eq_carve<T>(a, align64(scratch), &s);
-  int lm_l[NLM];
-  for (int l = 0, lm = 0; l <= L; l++)
-    for (int m = 0; m <= 2 * l; m++) lm_l[lm++] = l;
+  constexpr LmDegrees<L> lm_l{};
 
   for (int64_t c = c0; c < c1; c++) {
     T *Ap = s.Ap;
@@ -271,9 +273,7 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
   const int CH = NEP_CHUNK, C = a.channels, K = (L + 1) * C, F = a.n_features;
   EqScratch<T> s;
   eq_carve<T>(a, align64(scratch), &s);
-  int lm_l[NLM];
-  for (int l = 0, lm = 0; l <= L; l++)
-    for (int m = 0; m <= 2 * l; m++) lm_l[lm++] = l;
+  constexpr LmDegrees<L> lm_l{};
 
   for (int64_t c = c0; c < c1; c++) {
     const T *A = a.A + c * NLM * C;
@@ -380,20 +380,10 @@ void eq_edge_grad_l(const EqArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
 
 template <typename T> void eq_features_t(const EqArgs<T> &a, int64_t c0, int64_t c1, T *s)
 {
-  switch (a.l_max) {
-    case 1: eq_features_l<T, 1>(a, c0, c1, s); break;
-    case 2: eq_features_l<T, 2>(a, c0, c1, s); break;
-    case 3: eq_features_l<T, 3>(a, c0, c1, s); break;
-    default: eq_features_l<T, 4>(a, c0, c1, s); break;
-  }
+  with_l_max(a.l_max, [&](auto L) { eq_features_l<T, decltype(L)::value>(a, c0, c1, s); });
 }
 
 template <typename T> void eq_edge_grad_t(const EqArgs<T> &a, int64_t c0, int64_t c1, T *s)
 {
-  switch (a.l_max) {
-    case 1: eq_edge_grad_l<T, 1>(a, c0, c1, s); break;
-    case 2: eq_edge_grad_l<T, 2>(a, c0, c1, s); break;
-    case 3: eq_edge_grad_l<T, 3>(a, c0, c1, s); break;
-    default: eq_edge_grad_l<T, 4>(a, c0, c1, s); break;
-  }
+  with_l_max(a.l_max, [&](auto L) { eq_edge_grad_l<T, decltype(L)::value>(a, c0, c1, s); });
 }

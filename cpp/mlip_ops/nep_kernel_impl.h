@@ -51,6 +51,25 @@ constexpr int LANES = 8;                          // >= elements of one SIMD vec
 
 inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+// consecutive arrays in one scratch buffer (base nullptr: only count), each on a 64-byte boundary
+template <typename T> struct Carver {
+  T *base;
+  int64_t off = 0;
+  static constexpr int64_t al = 64 / sizeof(T);
+  T *take(int64_t n)
+  {
+    T *p = base ? base + off : nullptr;
+    off += round_up(n, al);
+    return p;
+  }
+  // int64 arrays inside the T buffer (sizeof(int64) / sizeof(T) elements each)
+  int64_t *take_i(int64_t n)
+  {
+    return reinterpret_cast<int64_t *>(take(n * static_cast<int64_t>(sizeof(int64_t) / sizeof(T))));
+  }
+  int64_t size() const { return off + al; }    // + slack for aligning the base pointer
+};
+
 // scratch layout (elements of T; every array starts on a 64-byte boundary)
 template <typename T> struct Scratch {
   // per centre, M = maximum number of edges of a centre (rounded up)
@@ -77,21 +96,11 @@ template <typename T>
 static int64_t carve(const int S, const int nb_max, const int na, const int nlm,
                      const int64_t max_edges, T *base, Scratch<T> *s)
 {
-  const int64_t al = 64 / sizeof(T);
-  const int64_t M = round_up(max_edges > 0 ? max_edges : 1, al);
+  Carver<T> cv{base};
+  const int64_t M = round_up(max_edges > 0 ? max_edges : 1, cv.al);
   const int64_t C = NEP_CHUNK;
-  int64_t off = 0;
-  auto take = [&](int64_t n) -> T * {
-    T *p = base ? base + off : nullptr;
-    off += round_up(n, al);
-    return p;
-  };
-  auto take_i = [&](int64_t n) -> int64_t * {
-    // int64 arrays inside the T buffer (sizeof(int64) / sizeof(T) elements each)
-    const int64_t per = static_cast<int64_t>(sizeof(int64_t) / sizeof(T));
-    T *p = take(n * per);
-    return reinterpret_cast<int64_t *>(p);
-  };
+  auto take = [&](int64_t n) { return cv.take(n); };
+  auto take_i = [&](int64_t n) { return cv.take_i(n); };
   Scratch<T> t{};
   t.ex = take(M);
   t.ey = take(M);
@@ -126,7 +135,7 @@ static int64_t carve(const int S, const int nb_max, const int na, const int nlm,
   t.mat = take(static_cast<int64_t>(S) * nb_max * LANES);
   t.Acc = take(static_cast<int64_t>(na) * nlm * LANES);
   if (s) *s = t;
-  return off + al;    // + slack for aligning the base pointer
+  return cv.size();
 }
 
 template <typename T> T *align64(T *p)
@@ -719,24 +728,28 @@ void edge_grad_l(const NepArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
   }
 }
 
+// f(LTag<l_max>{}) for l_max 1..4 (values outside are rejected by the callers)
+template <int L> struct LTag {
+  static constexpr int value = L;
+};
+template <typename F> inline void with_l_max(int l_max, F f)
+{
+  switch (l_max) {
+    case 1: f(LTag<1>{}); break;
+    case 2: f(LTag<2>{}); break;
+    case 3: f(LTag<3>{}); break;
+    default: f(LTag<4>{}); break;
+  }
+}
+
 template <typename T> void descriptors_t(const NepArgs<T> &a, int64_t c0, int64_t c1, T *s)
 {
-  switch (a.l_max) {
-    case 1: descriptors_l<T, 1>(a, c0, c1, s); break;
-    case 2: descriptors_l<T, 2>(a, c0, c1, s); break;
-    case 3: descriptors_l<T, 3>(a, c0, c1, s); break;
-    default: descriptors_l<T, 4>(a, c0, c1, s); break;
-  }
+  with_l_max(a.l_max, [&](auto L) { descriptors_l<T, decltype(L)::value>(a, c0, c1, s); });
 }
 
 template <typename T> void edge_grad_t(const NepArgs<T> &a, int64_t c0, int64_t c1, T *s)
 {
-  switch (a.l_max) {
-    case 1: edge_grad_l<T, 1>(a, c0, c1, s); break;
-    case 2: edge_grad_l<T, 2>(a, c0, c1, s); break;
-    case 3: edge_grad_l<T, 3>(a, c0, c1, s); break;
-    default: edge_grad_l<T, 4>(a, c0, c1, s); break;
-  }
+  with_l_max(a.l_max, [&](auto L) { edge_grad_l<T, decltype(L)::value>(a, c0, c1, s); });
 }
 
 // ---- three-body screening (models/screening.py)

@@ -50,6 +50,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace mlip_ops {
@@ -317,6 +318,18 @@ Prepared prepare(const at::Tensor &center_species, const at::Tensor &edge_center
   return p;
 }
 
+// the graph fields every kernel's arguments share
+template <typename Args> void set_graph(const Graph &p, Args &a)
+{
+  using T = std::remove_const_t<std::remove_pointer_t<decltype(a.edge_vectors)>>;
+  a.center_species = p.center_species.data_ptr<int64_t>();
+  a.edge_neighbor_species = p.edge_species.data_ptr<int64_t>();
+  a.edge_vectors = p.vectors.data_ptr<T>();
+  a.offsets = p.offsets.data_ptr<int64_t>();
+  a.perm = p.perm.defined() ? p.perm.data_ptr<int64_t>() : nullptr;
+  a.max_edges = p.max_edges;
+}
+
 template <typename T> NepArgs<T> make_args(const Prepared &p)
 {
   NepArgs<T> a{};
@@ -332,23 +345,19 @@ template <typename T> NepArgs<T> make_args(const Prepared &p)
   a.c_angular = p.c_angular.data_ptr<T>();
   a.lm_weight = p.lm_weight.data_ptr<T>();
   a.ylm_coef = p.ylm_coef.data_ptr<T>();
-  a.center_species = p.center_species.data_ptr<int64_t>();
-  a.edge_neighbor_species = p.edge_species.data_ptr<int64_t>();
-  a.edge_vectors = p.vectors.data_ptr<T>();
-  a.offsets = p.offsets.data_ptr<int64_t>();
-  a.perm = p.perm.defined() ? p.perm.data_ptr<int64_t>() : nullptr;
-  a.max_edges = p.max_edges;
+  set_graph(p, a);
   return a;
 }
 
 // centres per parallel task: ~50 edges each, so a few thousand edges per task
 constexpr int64_t GRAIN = 64;
 
-template <typename T, typename Kernel>
-void run_parallel(const Prepared &p, const NepArgs<T> &args, Kernel kernel)
+// kernel(args, c0, c1, scratch) over all centres in parallel, each task with its own scratch of
+// `scratch` elements (the same layout in every ISA variant)
+template <typename T, typename Args, typename Kernel>
+void run_parallel(int64_t n, int64_t scratch, const Args &args, Kernel kernel)
 {
-  const int64_t scratch = base::scratch_size(args);    // same layout in every ISA variant
-  at::parallel_for(0, p.n, GRAIN, [&](int64_t c0, int64_t c1) {
+  at::parallel_for(0, n, GRAIN, [&](int64_t c0, int64_t c1) {
     std::vector<T> buf(scratch);
     kernel(args, c0, c1, buf.data());
   });
@@ -382,8 +391,8 @@ std::tuple<at::Tensor, at::Tensor> nep_descriptors(
     args.bond = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
     args.q = q.data_ptr<scalar_t>();
     args.A = A.data_ptr<scalar_t>();
-    run_parallel<scalar_t>(p, args, [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1,
-                                       scalar_t *s) {
+    run_parallel<scalar_t>(p.n, base::scratch_size(args), args,
+                           [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1, scalar_t *s) {
 #ifdef MLIP_OPS_HAVE_AVX2
       if (use_avx2()) return avx2::descriptors(a, c0, c1, s);
 #endif
@@ -425,8 +434,8 @@ std::tuple<at::Tensor, at::Tensor> nep_edge_grad_bond(
     args.edge_grad = grad.data_ptr<scalar_t>();
     args.bond = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
     args.dE_dbond = b.defined() ? dbond.data_ptr<scalar_t>() : nullptr;
-    run_parallel<scalar_t>(p, args, [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1,
-                                       scalar_t *s) {
+    run_parallel<scalar_t>(p.n, base::scratch_size(args), args,
+                           [](const NepArgs<scalar_t> &a, int64_t c0, int64_t c1, scalar_t *s) {
 #ifdef MLIP_OPS_HAVE_AVX2
       if (use_avx2()) return avx2::edge_grad(a, c0, c1, s);
 #endif
@@ -757,23 +766,8 @@ template <typename T> EqArgs<T> eq_args(const EqPrepared &p)
   a.gaunt_coef = p.gaunt_coef.data_ptr<T>();
   a.ylm_coef = p.ylm_coef.data_ptr<T>();
   a.y00 = static_cast<T>(0.28209479177387814);    // 1/sqrt(4 pi), as equivariant.py
-  a.center_species = p.center_species.data_ptr<int64_t>();
-  a.edge_neighbor_species = p.edge_species.data_ptr<int64_t>();
-  a.offsets = p.offsets.data_ptr<int64_t>();
-  a.perm = p.perm.defined() ? p.perm.data_ptr<int64_t>() : nullptr;
-  a.edge_vectors = p.vectors.data_ptr<T>();
-  a.max_edges = p.max_edges;
+  set_graph(p, a);
   return a;
-}
-
-template <typename T, typename Kernel>
-void eq_run_parallel(const EqPrepared &p, const EqArgs<T> &args, Kernel kernel)
-{
-  const int64_t scratch = base::eq_scratch_size(args);
-  at::parallel_for(0, p.n, GRAIN, [&](int64_t c0, int64_t c1) {
-    std::vector<T> buf(scratch);
-    kernel(args, c0, c1, buf.data());
-  });
 }
 
 std::tuple<at::Tensor, at::Tensor> eq_features(
@@ -794,8 +788,8 @@ std::tuple<at::Tensor, at::Tensor> eq_features(
     EqArgs<scalar_t> args = eq_args<scalar_t>(p);
     args.B = B.data_ptr<scalar_t>();
     args.A = A.data_ptr<scalar_t>();
-    eq_run_parallel<scalar_t>(p, args, [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1,
-                                          scalar_t *s) {
+    run_parallel<scalar_t>(p.n, base::eq_scratch_size(args), args,
+                           [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1, scalar_t *s) {
 #ifdef MLIP_OPS_HAVE_AVX2
       if (use_avx2()) return avx2::eq_features(a, c0, c1, s);
 #endif
@@ -833,8 +827,8 @@ at::Tensor eq_edge_grad(const at::Tensor &center_species, const at::Tensor &edge
     args.A = const_cast<scalar_t *>(Ac.data_ptr<scalar_t>());
     args.dE_dB = G.data_ptr<scalar_t>();
     args.edge_grad = grad.data_ptr<scalar_t>();
-    eq_run_parallel<scalar_t>(p, args, [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1,
-                                          scalar_t *s) {
+    run_parallel<scalar_t>(p.n, base::eq_scratch_size(args), args,
+                           [](const EqArgs<scalar_t> &a, int64_t c0, int64_t c1, scalar_t *s) {
 #ifdef MLIP_OPS_HAVE_AVX2
       if (use_avx2()) return avx2::eq_edge_grad(a, c0, c1, s);
 #endif
