@@ -213,7 +213,7 @@ class EquivariantModel(DescriptorModel):
 
     @torch.jit.unused
     @torch.no_grad()
-    def tabulate_radial(self, n_intervals: int = 2000) -> float:
+    def tabulate_radial(self, n_intervals: int = 1000) -> float:
         """Replace the radial MLP by cubic Hermite interpolation on ``n_intervals`` equal intervals
         of [0, r_c] (values and slopes exact at the knots, computed in float64). Returns the
         largest deviation from the MLP at the interval midpoints relative to max |R|."""
