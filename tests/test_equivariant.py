@@ -300,6 +300,27 @@ def test_fused_kernels_equal_torch(case, shuffle):
 
 
 @needs_ops
+def test_fused_op_input_errors(model):
+    """The operators name what is wrong: a table that does not end at the cutoff, a mixing tensor
+    of the wrong shape, an edge species outside the embedding."""
+    m = tabulated(model, 100)
+    sh = m.spherical_harmonics
+    sp, ec, es, vec = torch.tensor([0, 1]), torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([[1.0, 2.0, 0.0], [0.0, 2.0, 1.0]], dtype=torch.float64)
+
+    def call(table=m.radial_table, step=m.radial_step, mixing=m.channel_mixing.detach(), species=es):
+        return torch.ops.mlip.eq_features(sp, ec, species, vec, table, step, m.cutoff, m.species_embedding.detach(), mixing,
+                                          m.b3_index, m.b3_coef, sh.parent, sh.axis, sh.coef, m.l_max, m.correlation)
+
+    call()
+    with pytest.raises(RuntimeError, match="must end at the cutoff"):
+        call(step=m.radial_step * 0.5)
+    with pytest.raises(RuntimeError, match="mixing must be"):
+        call(mixing=m.channel_mixing.detach()[:, :2])
+    with pytest.raises(RuntimeError, match="edge_neighbor_species"):
+        call(species=torch.tensor([1, 2]))
+
+
+@needs_ops
 def test_fused_edge_cases(model):
     """No atoms; atoms without edges; edges at or beyond the cutoff (zero gradient); one or two
     threads give identical numbers."""
