@@ -401,3 +401,12 @@ def test_cli_train_eval_export(tmp_path):
     # provenance from the checkpoint: the run's config and how far it got
     assert meta2.training["epochs"] == meta.training["epochs"] and meta2.training["best_epoch"] >= 1
     assert meta2.training["config"]["data"]["train"] == str(DATA / "cu.extxyz")
+    # --latest: the EMA weights of the last step (a run in progress), not the best epoch's
+    proc = subprocess.run([sys.executable, "-m", "mlip_lammps.cli.main", "export", str(tmp_path / "run" / "checkpoint.pt"),
+                           "-o", str(tmp_path / "latest.pt"), "--latest"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    ck = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    latest, meta3 = rebuild_module(tmp_path / "latest.pt")
+    assert meta3.training["exported_epoch"] == ck["state"]["epoch"]
+    w = "species_embedding"
+    assert torch.equal(latest.state_dict()[w], ck["ema"][w].double())

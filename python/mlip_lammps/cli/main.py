@@ -107,12 +107,13 @@ def _export(args) -> int:
     from mlip_lammps.training.config import ModelConfig
     from mlip_lammps.training.trainer import model_from_checkpoint
 
-    model, species, ck = model_from_checkpoint(args.checkpoint)
+    model, species, ck = model_from_checkpoint(args.checkpoint, latest=args.latest)
     cfg, state = ck["config"], ck["state"]
     hyper = ModelConfig.model_validate(cfg["model"]).hyperparameters()  # what build_model takes
     # provenance: the run's config (data, init_from, training settings) and how far it got
-    info = {"checkpoint": str(args.checkpoint), "epochs": state["epoch"], "best_epoch": state["best_epoch"],
-            "training_time_s": round(state["elapsed_s"], 1), "config": cfg}
+    info = {"checkpoint": str(args.checkpoint), "epochs": state["epoch"],
+            "exported_epoch": state["epoch"] if args.latest else state["best_epoch"],
+            "best_epoch": state["best_epoch"], "training_time_s": round(state["elapsed_s"], 1), "config": cfg}
     meta = export_model(model, args.output, species, cfg["model"]["architecture"], hyper, info, dtype=args.dtype)
     print(f"wrote {args.output} ({meta.dtype}, species {meta.species}, cutoff {meta.cutoff} Å)")
     return 0
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="export a checkpoint's best model")
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--latest", action="store_true",
+                   help="the EMA weights of the checkpoint's last step instead of its best epoch (a run in progress)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.set_defaults(func=_export)
     p = sub.add_parser("committee", help="join exported models into one committee model (mean; deviation for active learning)")

@@ -354,14 +354,16 @@ def train(cfg: Config, resume: bool = False, show_progress: bool = True) -> dict
         return _train(cfg, resume, show_progress, stop)
 
 
-def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
-    """The best (EMA) model of a training checkpoint, its species and the checkpoint itself (its
+def model_from_checkpoint(path: str | Path, latest: bool = False) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
+    """The best (EMA) model of a training checkpoint (``latest``: the EMA weights of its last
+    step, e.g. to look at a run in progress), its species and the checkpoint itself (its
     ``config`` dictionary, training ``state``, ...)."""
     ck = torch.load(path, weights_only=False)
     mcfg = ModelConfig.model_validate(ck["config"]["model"])
     model = build_model(mcfg.architecture, len(ck["species"]), mcfg.hyperparameters(), ck["species"])
-    model = model.to(next(iter(ck["best_model"].values())).dtype)
-    model.load_state_dict(ck["best_model"])
+    weights = ck["ema"] if latest else ck["best_model"]
+    model = model.to(next(iter(weights.values())).dtype)
+    model.load_state_dict(weights)
     return model.eval(), ck["species"], ck
 
 
