@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 
@@ -224,6 +225,24 @@ def test_export_round_trip(model, exported, tmp_path):
     zbl = build_model("equivariant", 2, {**TINY, "zbl": {"inner": 0.8, "outer": 1.5}}, SPECIES).double().eval()
     export_model(zbl, tmp_path / "zbl.pt", SPECIES, "equivariant", {**TINY, "zbl": {"inner": 0.8, "outer": 1.5}})
     assert load_model(tmp_path / "zbl.pt")[1].cutoff == TINY["cutoff"]
+
+
+def test_export_without_ops_library(tmp_path):
+    """Where libmlip_ops.so is missing the default export writes a pure-torch model (scripting must
+    not compile the fused branch), which loads and runs."""
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from test_equivariant import tiny_model, TINY, SPECIES, cuzr_cell, _predict\n"
+        "from mlip_lammps.export import export_model\n"
+        "from mlip_lammps.contract import load_model\n"
+        "meta = export_model(tiny_model(), %r, SPECIES, 'equivariant', TINY)\n"
+        "print('requires_ops', meta.requires_ops, float(_predict(load_model(%r)[0], cuzr_cell())['energy'][0]))\n"
+    ) % (str(DATA.parent), str(tmp_path / "p.pt"), str(tmp_path / "p.pt"))
+    env = dict(os.environ, MLIP_OPS_LIBRARY=str(tmp_path / "missing" / "libmlip_ops.so"))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.split()
+    assert out[-2] == "None" and float(out[-1]) == pytest.approx(float(_predict(tiny_model(), cuzr_cell())["energy"][0]), rel=1e-13)
 
 
 # ---------------------------------------------------------------------------------------------

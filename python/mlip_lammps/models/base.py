@@ -12,9 +12,14 @@ from torch import nn
 
 class DescriptorModel(nn.Module):
     """Base of NEPModel and EquivariantModel. A subclass defines ``descriptors(center_species,
-    edge_center, edge_neighbor_species, edge_vectors) -> (n, n_descriptors)`` and the buffers
+    edge_center, edge_neighbor_species, edge_vectors) -> (n, n_descriptors)``, the same model
+    through the fused kernels ``_forward_fused`` (-> energies, edge gradients), a ``fused`` flag, and the buffers
     ``descriptor_mean``/``descriptor_std`` (n_species, n_descriptors), ``energy_scale`` and
     ``species_energy`` (eV), and ``mlp`` (a SpeciesMLP)."""
+
+    # A TorchScript constant: with fused = False the fused branch of forward() is not even
+    # compiled, so scripting works without libmlip_ops.so.
+    __constants__ = ["fused"]
 
     def energy_from_descriptors(self, q: torch.Tensor, center_species: torch.Tensor) -> torch.Tensor:
         """Per-atom energies (n,) in eV from raw descriptors (n, n_descriptors)."""
@@ -49,6 +54,22 @@ class DescriptorModel(nn.Module):
     ) -> torch.Tensor:
         q = self.descriptors(center_species, edge_center, edge_neighbor_species, edge_vectors)
         return self.energy_from_descriptors(q, center_species)
+
+    def forward(
+        self,
+        center_species: torch.Tensor,
+        edge_center: torch.Tensor,
+        edge_neighbor_species: torch.Tensor,
+        edge_vectors: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Contract entry point: per-atom energies (eV) and dE/d edge_vectors (eV/Å): an eval-mode
+        model on the CPU with ``fused`` set (by export) through the subclass's ``_forward_fused``
+        (the C++ operators), otherwise by autograd. In training mode the gradient keeps its graph so
+        force losses can be backpropagated."""
+        if self.fused:
+            if not self.training and edge_vectors.is_cpu:
+                return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
+        return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)
 
     def autograd_forward(
         self,

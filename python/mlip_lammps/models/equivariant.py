@@ -281,22 +281,6 @@ class EquivariantModel(DescriptorModel):
             feats.append(b3.index_add(1, idx[3], prod).reshape(n, -1))
         return torch.cat(feats, dim=1)
 
-    def forward(
-        self,
-        center_species: torch.Tensor,
-        edge_center: torch.Tensor,
-        edge_neighbor_species: torch.Tensor,
-        edge_vectors: torch.Tensor,
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Contract entry point: per-atom energies (eV) and dE/d edge_vectors (eV/Å).
-
-        In training mode the gradient keeps its graph so force losses can be backpropagated.
-        """
-        if self.fused:
-            if not self.training and edge_vectors.is_cpu:
-                return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)
-
     def _forward_fused(
         self,
         center_species: torch.Tensor,

@@ -136,10 +136,6 @@ class SpeciesMLP(nn.Module):
 class NEPModel(DescriptorModel):
     """NEP-style potential obeying the model contract (docs/model-contract.md)."""
 
-    # A TorchScript constant: with fused = False the fused branch of forward() is not even
-    # compiled, so scripting works without libmlip_ops.so.
-    __constants__ = ["fused"]
-
     def __init__(
         self,
         n_species: int,
@@ -332,22 +328,6 @@ class NEPModel(DescriptorModel):
         chunks = torch.split(f.index_select(0, order), sizes)
         g_sorted = torch.cat([chunk @ c[p].t() for p, chunk in enumerate(chunks)])
         return torch.zeros_like(g_sorted).index_copy(0, order, g_sorted)
-
-    def forward(
-        self,
-        center_species: torch.Tensor,
-        edge_center: torch.Tensor,
-        edge_neighbor_species: torch.Tensor,
-        edge_vectors: torch.Tensor,
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Contract entry point: per-atom energies (eV) and dE/d edge_vectors (eV/Å).
-
-        In training mode the gradient keeps its graph so force losses can be backpropagated.
-        """
-        if self.fused:
-            if not self.training and edge_vectors.is_cpu:
-                return self._forward_fused(center_species, edge_center, edge_neighbor_species, edge_vectors)
-        return self.autograd_forward(center_species, edge_center, edge_neighbor_species, edge_vectors)
 
     def _forward_fused(
         self,
