@@ -102,7 +102,8 @@ inline int64_t eq_gather(const EqArgs<T> &a, int64_t c, const EqScratch<T> &s)
 }
 
 // chunk lanes [0, len) <- gathered edges j0 .. j0 + n: unit vectors, 1/r and Y_lm (row 0: Y_00);
-// dummy lanes n .. len point along x (their radial rows are zeroed by the callers)
+// dummy lanes n .. len point along x (the features pass skips them, the gradient pass zeroes
+// their radial rows)
 template <typename T, int L>
 inline void eq_chunk_geometry(const EqArgs<T> &a, const EqScratch<T> &s, int64_t j0, int n, int len)
 {
@@ -146,11 +147,21 @@ template <typename T> inline void eq_vecmat(const T *v, const T *M, int C, T *ou
   }
 }
 
+// the table interval k of distance r (0 <= r < r_c) and the position t = r/h - k in it
+template <typename T> inline int64_t eq_interval(const EqArgs<T> &a, T r, T &t)
+{
+  const T x = r / a.step;
+  int64_t k = static_cast<int64_t>(x);    // floor (x >= 0)
+  if (k > a.n_intervals - 1) k = a.n_intervals - 1;
+  t = x - static_cast<T>(k);
+  return k;
+}
+
 // start loading the table rows of an edge at distance r (K functions) into the cache
 template <typename T> inline void eq_prefetch(const EqArgs<T> &a, T r, int K)
 {
-  int64_t k = static_cast<int64_t>(r / a.step);
-  if (k > a.n_intervals - 1) k = a.n_intervals - 1;
+  T t;
+  const int64_t k = eq_interval(a, r, t);
   const char *p = reinterpret_cast<const char *>(a.table + k * 4 * K);
   for (int64_t b = 0; b < static_cast<int64_t>(4 * K * sizeof(T)); b += 64) __builtin_prefetch(p + b);
 }
@@ -160,10 +171,8 @@ template <typename T, bool GRAD>
 inline void eq_radial(const EqArgs<T> &a, T r, const T *__restrict emb, int L1, int C,
                       T *__restrict row, T *__restrict drow)
 {
-  const T x = r / a.step;
-  int64_t k = static_cast<int64_t>(x);    // floor (x >= 0)
-  if (k > a.n_intervals - 1) k = a.n_intervals - 1;
-  const T t = x - static_cast<T>(k);
+  T t;
+  const int64_t k = eq_interval(a, r, t);
   const int K = L1 * C;
   const T ih = T(1) / a.step;
   const T *c = a.table + k * 4 * K;

@@ -104,7 +104,7 @@ template <typename T> struct EqArgs {
   const T *table;             // (n_intervals, 4, (l_max + 1) channels) cubic coefficients in t
   const T *embedding;         // (S, channels) neighbour-species embedding
   const T *mixing;            // (l_max + 1, channels, channels) W_l / N_avg
-  const T *mixing_t;          // the same, each W_l transposed
+  const T *mixing_t;          // the same, each W_l transposed (eq_edge_grad only)
   int n_triples, nnz;
   const int64_t *gaunt;       // (nnz, 4): lm1, lm2, lm3, triple ((l_max + 1)^2 lm layout)
   const T *gaunt_coef;        // (nnz)

@@ -680,7 +680,7 @@ std::tuple<at::Tensor, at::Tensor> species_mlp(const at::Tensor &x_in, const at:
 // ---- the one-layer equivariant model (models/equivariant.py, tabulated radial functions)
 
 struct EqPrepared : Graph {
-  at::Tensor table, embedding, mixing, mixing_t, gaunt, gaunt_coef, ylm_coef;
+  at::Tensor table, embedding, mixing, gaunt, gaunt_coef, ylm_coef;
   int S = 0, C = 0, L = 0, corr = 0, F = 0, n_triples = 0, nnz = 0;
   int64_t n_intervals = 0;
   double step = 0.0, cutoff = 0.0;
@@ -719,7 +719,6 @@ EqPrepared eq_prepare(const at::Tensor &center_species, const at::Tensor &edge_c
   p.table = table.detach().to(at::kCPU, dtype).contiguous();
   p.embedding = embedding.detach().to(at::kCPU, dtype).contiguous();
   p.mixing = mixing.detach().to(at::kCPU, dtype).contiguous();
-  p.mixing_t = p.mixing.transpose(1, 2).contiguous();
   p.gaunt = gaunt_index.to(at::kCPU, at::kLong).t().contiguous();
   p.gaunt_coef = gaunt_coef.detach().to(at::kCPU, dtype).contiguous();
   const int64_t nlm = (l_max + 1) * (l_max + 1);
@@ -759,7 +758,6 @@ template <typename T> EqArgs<T> eq_args(const EqPrepared &p)
   a.table = p.table.data_ptr<T>();
   a.embedding = p.embedding.data_ptr<T>();
   a.mixing = p.mixing.data_ptr<T>();
-  a.mixing_t = p.mixing_t.data_ptr<T>();
   a.n_triples = p.n_triples;
   a.nnz = p.nnz;
   a.gaunt = p.gaunt.data_ptr<int64_t>();
@@ -821,9 +819,11 @@ at::Tensor eq_edge_grad(const at::Tensor &center_species, const at::Tensor &edge
   const auto dtype = p.vectors.scalar_type();
   const at::Tensor Ac = A.detach().to(at::kCPU, dtype).contiguous();
   const at::Tensor G = dE_dB.detach().to(at::kCPU, dtype).contiguous();
+  const at::Tensor mixing_t = p.mixing.transpose(1, 2).contiguous();    // dE/dA' = dE/dA mix^T
   at::Tensor grad = pooled_empty({p.nedges, 3}, p.vectors.options());
   AT_DISPATCH_FLOATING_TYPES(dtype, "mlip::eq_edge_grad", [&] {
     EqArgs<scalar_t> args = eq_args<scalar_t>(p);
+    args.mixing_t = mixing_t.data_ptr<scalar_t>();
     args.A = const_cast<scalar_t *>(Ac.data_ptr<scalar_t>());
     args.dE_dB = G.data_ptr<scalar_t>();
     args.edge_grad = grad.data_ptr<scalar_t>();

@@ -38,7 +38,8 @@ MLP); the tabulated model, in torch and in the fused C++ operators ``mlip::eq_fe
 ``mlip::eq_edge_grad`` (cpp/mlip_ops/eq_kernel_impl.h), is then one definition, the same to
 rounding on every path.
 
-One layer means no message passing: E_i depends only on the neighbours of i within r_c, so exported models are exact under any LAMMPS domain decomposition (model_type "local").
+One layer means no message passing: E_i depends only on the neighbours of i within r_c, so
+exported models are exact under any LAMMPS domain decomposition (model_type "local").
 """
 
 from __future__ import annotations
@@ -227,7 +228,8 @@ class EquivariantModel(DescriptorModel):
         dy[0] = 0.0  # R(r) is even in r (Bessel basis and envelope are), so R'(0) = 0
         y0, y1, m0, m1 = y[:-1], y[1:], h * dy[:-1], h * dy[1:]
         table = torch.stack([y0, m0, 3 * (y1 - y0) - 2 * m0 - m1, 2 * (y0 - y1) + m0 + m1], dim=1)
-        self.radial_table = table.to(self.radial_table.device)
+        # in the model's own dtype, so that inference converts nothing per call
+        self.radial_table = table.to(device=self.radial_table.device, dtype=self.species_embedding.dtype)
         self.radial_step = h
         mid = (torch.arange(n_intervals, dtype=torch.float64) + 0.5) * h
         exact = mlp._radial_mlp(mid)
