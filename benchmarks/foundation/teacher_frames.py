@@ -270,6 +270,45 @@ def sampled_liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace
     return frames
 
 
+def lammps_liquid_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
+    """Stage 22: the student's own hot liquids as transfer.py makes them, in LAMMPS (``--student``):
+    the liquid start (+12 % volume), velocities at 12,000 K, NVT 3 ps at 6,000 K and 3 ps at 4,000 K,
+    one frame every ``--liquid-every-fs`` of both. Ps-long runs reach what the 600 fs of
+    ``sampled_liquid`` do not: the equivariant stage-21e student bonds half the carbons of the HEC
+    liquid into C-C pairs within 2 ps at 6,000 K, 250-350 meV/atom below the teacher's energy."""
+    from mlip_lammps.lammps import run_lammps, write_data
+    from transfer import CHEMISTRIES, _lammps_head
+
+    species = CHEMISTRIES["carbide"].species
+    student = (args.student or REPO / "models" / "carbide.pt").resolve()
+    runs_dir = args.out / "lammps_liquid.runs"
+    frames = []
+    for name, runs in (args.liquid_runs or {"HEC": 12, "TiC": 2}).items():
+        for k in range(runs):
+            d = runs_dir / f"{name}_{k}"
+            d.mkdir(parents=True, exist_ok=True)
+            write_data(liquid_start(name, 9500 + k, rng), d / "start.lmp", species)
+            every = round(args.liquid_every_fs)
+            (d / "in.lammps").write_text("\n".join(_lammps_head(student, species) + [
+                f"velocity all create 12000 {int(rng.integers(1, 2**30))} mom yes rot yes dist gaussian",
+                f"dump traj all custom {every} traj.dump id element x y z",
+                f"dump_modify traj element {' '.join(species)} sort id",
+                "fix md all nvt temp 6000 6000 0.1", "run 3000", "unfix md",
+                "fix md all nvt temp 4000 4000 0.1", "run 3000", ""]))
+            try:
+                run_lammps("in.lammps", cwd=d)
+            except RuntimeError as err:  # a runaway (pair_mlip stops at atoms 0.5 Å apart): no frames
+                print(f"lammps_liquid {name} run {k}: {str(err).splitlines()[0]}", flush=True)
+                continue
+            got = ase.io.read(d / "traj.dump", "1:", format="lammps-dump-text")
+            for a in got:
+                a.pbc = True
+            frames += [tag(a, "liquid", temperature=6000.0 if i * every <= 3000 else 4000.0, sampled_by="student")
+                       for i, a in enumerate(got, start=1)]
+            print(f"lammps_liquid {name} run {k}: {len(got)} frames", flush=True)
+    return frames
+
+
 def relaxed_strain_part(calc, rng: np.random.Generator, args: argparse.Namespace) -> list[Atoms]:
     """HEC cells (other random occupations than transfer.py's) under random strains of up to 1 %,
     relaxed at fixed cell by the teacher (every third step of the path and the end point): in the
@@ -389,7 +428,8 @@ def pinned_frames(static: list[Atoms], copies: int) -> list[Atoms]:
 PARTS = {"liquid": (liquid_part, 0), "liquid_eos": (liquid_eos_part, 1), "md": (md_part, 2), "static": (static_part, 3),
          "relaxed_strain": (relaxed_strain_part, 3), "student_md": (student_md_part, 5), "student_eos": (student_eos_part, 6),
          "hea_student_md": (hea_student_md_part, 7), "small_strain": (small_strain_part, 8), "rattle": (rattle_part, 11),
-         "sampled_liquid": (sampled_liquid_part, 12), "vacancy_strain": (vacancy_strain_part, 13)}
+         "sampled_liquid": (sampled_liquid_part, 12), "vacancy_strain": (vacancy_strain_part, 13),
+         "lammps_liquid": (lammps_liquid_part, 14)}
 # training sets of stages 2-4, 6 and 7 (carbide_plus, carbide_liquid, carbide_student, carbide_strain, carbide_rattle.yaml):
 # the shared train set + parts
 MERGED = {"train_plus": ("liquid", "md", "static"), "train_liquid": ("liquid", "liquid_eos", "md", "static"),
