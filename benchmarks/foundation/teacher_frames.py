@@ -32,7 +32,12 @@ carbon-deficient frames and no single vacancy. The same recipes as the shared da
 * ``relaxed_strain`` (stage 4): strained HEC cells relaxed by the teacher;
 * ``sampled_liquid`` (stage 14): the ``liquid`` recipe run with a student (``--student``, default
   models/carbide.pt) at 4,000 and 5,000 K, ``--liquid-frames`` frames ``--liquid-every-fs`` apart per
-  run, labelled by the teacher: one teacher call per liquid frame instead of ~20.
+  run, labelled by the teacher: one teacher call per liquid frame instead of ~20;
+* ``vacancy_strain`` (stage 21e): carbon vacancies relaxed by the teacher in crystals at -1 to +1 %
+  strain, and those perfect crystals;
+* ``lammps_liquid`` (stage 22): the student's own ps-long hot liquids in LAMMPS (``--liquid-runs``
+  per system, 3 ps at 6,000 K then 3 ps at 4,000 K, a frame every ``--liquid-every-fs``), one
+  teacher call per frame; a run that stops on atoms closer than 0.5 Å gives no frames.
 
 Every frame goes through ``mlip label``'s screening (forces above 50 eV/Å, atoms closer than 0.5 Å,
 non-finite labels are rejected and counted). Parts run independently (one core each) and resume:
