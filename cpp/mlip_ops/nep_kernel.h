@@ -83,7 +83,7 @@ template <typename T> struct ScreenArgs {
   const T *table;         // (S^3, n_cols) spline weights, symmetric in i and j (Screening.table)
   T inv_knot, scale, c_upper, ellipse, outer, taper;
   const int64_t *center_species;    // (n)
-  const int64_t *edge_species;      // (E)
+  const int64_t *edge_neighbor_species;  // (E)
   const T *edge_vectors;            // (E, 3)
   const int64_t *offsets;           // (n + 1)
   const int64_t *perm;              // (E) or nullptr

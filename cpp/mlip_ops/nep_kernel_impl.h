@@ -804,7 +804,7 @@ void screening_t(const ScreenArgs<T> &a, int64_t c0, int64_t c1, T *scratch)
       pz[m] = v[2];
       prsq[m] = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
       eid[m] = e;
-      sp[m] = a.edge_species[e];
+      sp[m] = a.edge_neighbor_species[e];
       if (GRAD) gx[m] = gy[m] = gz[m] = T(0);
     }
     const int64_t nv = round_up(n, VT<T>::W);

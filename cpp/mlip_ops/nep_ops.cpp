@@ -497,12 +497,7 @@ at::Tensor screening_run(const at::Tensor &center_species, const at::Tensor &edg
     a.ellipse = static_cast<scalar_t>(ellipse);
     a.outer = static_cast<scalar_t>(outer);
     a.taper = static_cast<scalar_t>(taper);
-    a.center_species = gr.center_species.data_ptr<int64_t>();
-    a.edge_species = gr.edge_species.data_ptr<int64_t>();
-    a.edge_vectors = gr.vectors.data_ptr<scalar_t>();
-    a.offsets = gr.offsets.data_ptr<int64_t>();
-    a.perm = gr.perm.defined() ? gr.perm.data_ptr<int64_t>() : nullptr;
-    a.max_edges = gr.max_edges;
+    set_graph(gr, a);
     const bool grad = dE_dbond != nullptr;
     if (grad) {
       a.dE_dbond = g.data_ptr<scalar_t>();
